@@ -1,0 +1,81 @@
+# fnn-course: the verbs people type. Every target works from a fresh clone: the virtual
+# environment in .venv is created (or refreshed when pyproject.toml changes) on demand.
+#
+#   make lab                 open the course in JupyterLab
+#   make test                run every test (library, doctests, notebooks, release, grading pipeline)
+#   make release             regenerate exercises/ from solutions/ with nbgrader
+#   make autograde A=<id>    grade every submission under grading/submitted/*/<id>/
+#   make feedback A=<id>     write HTML feedback for the graded submissions of <id>
+#   make grades              export every grade to grading/grades.csv
+#   make bench               run the benchmarks in benchmarks/ and print their tables
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+NBGRADER := $(BIN)/nbgrader
+
+.PHONY: help lab test test-fast release check-release autograde feedback grades bench clean venv
+
+help:
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing fnnlib and the course's dependencies into $(VENV) (pyproject.toml)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (fnn-course)" >/dev/null
+	@touch $(STAMP)
+	@echo "==> $(VENV) ready: kernel 'python3' registered in $(VENV)/share/jupyter/kernels"
+
+lab: $(STAMP)
+	@echo "==> starting JupyterLab on lectures/ (Ctrl-C to stop)"
+	$(BIN)/jupyter lab --notebook-dir=. lectures/
+
+test: $(STAMP)
+	@echo "==> running every test on $(JOBS) workers: library + doctests, lectures and solutions (nbval), release, grading pipeline"
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope \
+		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
+		--doctest-modules fnnlib tests lectures solutions
+
+test-fast: $(STAMP)
+	@echo "==> library tests and doctests only (no notebooks, no nbgrader)"
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules fnnlib tests -m "not pipeline" --ignore=tests/pipeline
+
+release: $(STAMP)
+	@echo "==> regenerating exercises/ from solutions/ with nbgrader generate_assignment"
+	@for d in solutions/*/; do a=$$(basename $$d); \
+		echo "    $$a"; \
+		$(NBGRADER) generate_assignment "$$a" --force --log-level=WARN || exit 1; \
+	done
+	@echo "==> done; 'git status exercises/' shows what changed"
+
+autograde: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make autograde A=<assignment id>, e.g. A=01-neuron-activations"; exit 2; }
+	@echo "==> registering $(A) in the gradebook (generate_assignment into a scratch release)"
+	@tmp=$$(mktemp -d) && $(NBGRADER) generate_assignment "$(A)" --force --log-level=WARN \
+		--CourseDirectory.release_directory="$$tmp" && rm -rf "$$tmp"
+	@echo "==> autograding every submission under grading/submitted/*/$(A)/"
+	@$(NBGRADER) autograde "$(A)" --force || echo "==> nbgrader reported at least one submission it could not grade (see above); the others are graded"
+	@echo "==> scores are in the gradebook; 'make feedback A=$(A)' writes feedback, 'make grades' exports CSV"
+
+feedback: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make feedback A=<assignment id>"; exit 2; }
+	@$(NBGRADER) generate_feedback "$(A)" --force
+	@echo "==> feedback HTML written under grading/feedback/<student>/$(A)/"
+
+grades: $(STAMP)
+	@mkdir -p grading
+	@$(NBGRADER) export --to grading/grades.csv
+	@echo "==> grades exported to grading/grades.csv"
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf grading .pytest_cache .hypothesis
+	@echo "==> removed local grading state and caches (kept $(VENV))"

@@ -1,0 +1,1 @@
+"""fnnlib: the helper library of the fnn-course notebooks."""

@@ -1,0 +1,48 @@
+"""nbgrader configuration for fnn-course.
+
+The course directory is this repository:
+
+    solutions/<assignment>/   nbgrader "source": solutions and hidden tests (instructors only)
+    exercises/<assignment>/   nbgrader "release": generated from solutions/, committed
+    grading/                  local grading state, never committed (see .gitignore):
+        submitted/<student>/<assignment>/   collected submissions
+        autograded/ feedback/               nbgrader's outputs
+        gradebook.db                        the gradebook (SQLite by default)
+
+Environment variables (all optional):
+    FNN_GRADEBOOK_URL   any SQLAlchemy URL for the gradebook, e.g. postgresql://user@host/fnn
+                        (default: sqlite:///<repo>/grading/gradebook.db)
+    FNN_CELL_TIMEOUT    seconds one cell of a submission may run before it is interrupted (default 60)
+    FNN_COURSE_ID       the course id (default fnn-course)
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = os.environ.get("FNN_COURSE_ID", "fnn-course")
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = os.path.join("grading", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("grading", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("grading", "feedback")
+c.CourseDirectory.solution_directory = os.path.join("grading", "solution")
+c.CourseDirectory.db_url = os.environ.get(
+    "FNN_GRADEBOOK_URL",
+    "sqlite:///" + os.path.join(HERE, "grading", "gradebook.db"),
+)
+
+# Student code gets this long per cell; a cell that runs longer is interrupted and recorded as an
+# error, and grading goes on with the next cell and the next submission.
+c.Execute.timeout = int(os.environ.get("FNN_CELL_TIMEOUT", "60"))
+c.Execute.interrupt_on_timeout = True
+
+# A student who deletes a test cell gets it back from the gradebook (and is graded by it).
+c.OverwriteCells.add_missing_cells = True
+
+# Notebooks are released without outputs; the header stays plain (no per-student header file).
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -1,0 +1,233 @@
+"""The whole nbgrader flow, run for real on every assignment in solutions/.
+
+For each assignment a scratch course root is made, the release generated, and a class of
+generated submissions autograded in ONE ``nbgrader autograde`` run:
+
+=================  =============================================================  ==================
+student            submission                                                     expected
+=================  =============================================================  ==================
+perfect            the release with every answer filled in from the source          every auto point
+blank              the untouched release                                          0 auto points
+wrong-<k>          perfect, with the k-th deliberate mistake of specs/<a>.toml      loses exactly the
+                                                                                  listed tests
+loops              an answer cell that starts with ``while True: pass``             graded; loses that
+                                                                                  cell's tests
+exits              an answer cell that starts with ``sys.exit(1)``                  graded; ditto
+edited-tests       blank, with every test cell replaced by ``pass``                 0 (tests restored)
+deleted-tests      blank, with every test cell deleted                            0 (tests re-added)
+broken-json        a truncated .ipynb file                                        reported, not graded
+=================  =============================================================  ==================
+
+Then written answers are scored by hand through the gradebook API (what formgrader does),
+feedback is generated, and grades are exported to CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+
+from . import course as C
+
+ASSIGNMENTS = C.assignments()
+pytestmark = pytest.mark.pipeline
+
+CELL_TIMEOUT = 10  # seconds: the looping submission costs this much
+
+
+def _first_answer_cell(nb, preferred: str | None):
+    cells = [c for c in nb.cells if C.is_solution(c) and c.cell_type == "code"]
+    for c in cells:
+        if C.grade_id(c) == preferred:
+            return c
+    return cells[0]
+
+
+def _prefixed(nb, cell_id: str, prefix: str):
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for c in nb.cells:
+        if C.grade_id(c) == cell_id:
+            c.source = prefix + c.source
+    return nb
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """Run the class through nbgrader once per assignment; yield what the checks need."""
+    assignment = request.param
+    course = C.Course.create(tmp_path_factory.mktemp(assignment), assignment, cell_timeout=CELL_TIMEOUT)
+    release = course.release()
+    notebooks = C.notebooks(release)
+    assert notebooks, f"the release of {assignment} holds no notebook"
+    sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in notebooks}
+    released = {p.name: C.read(p) for p in notebooks}
+    perfect = {n: C.fill_answers(released[n], sources[n]) for n in released}
+    muts = C.mutations(assignment)
+
+    expected_missing = {}  # student -> grade ids that must score 0 (others full) ; None = check separately
+    course.submit("perfect", {n: C.dumps(nb) for n, nb in perfect.items()})
+    course.submit("blank", {n: C.dumps(nb) for n, nb in released.items()})
+
+    main_nb = notebooks[0].name
+    for k, m in enumerate(muts):
+        nb = nbformat.from_dict(json.loads(json.dumps(perfect[main_nb])))
+        target = [c for c in nb.cells if C.grade_id(c) == m.cell]
+        assert target, f"specs/{assignment}.toml: no cell with grade_id {m.cell!r}"
+        assert m.find in target[0].source, (
+            f"specs/{assignment}.toml mutation {k}: {m.find!r} is not in the solution of cell {m.cell!r}"
+        )
+        target[0].source = target[0].source.replace(m.find, m.replace)
+        files = {n: C.dumps(x) for n, x in perfect.items()}
+        files[main_nb] = C.dumps(nb)
+        course.submit(f"wrong-{k}", files)
+        expected_missing[f"wrong-{k}"] = set(m.fails)
+
+    victim = _first_answer_cell(perfect[main_nb], muts[0].cell if muts else None)
+    for student, prefix in (("loops", "while True:\n    pass\n"), ("exits", "import sys\nsys.exit(1)\n")):
+        files = {n: C.dumps(x) for n, x in perfect.items()}
+        files[main_nb] = C.dumps(_prefixed(perfect[main_nb], C.grade_id(victim), prefix))
+        course.submit(student, files)
+
+    edited = nbformat.from_dict(json.loads(json.dumps(released[main_nb])))
+    for c in edited.cells:
+        if C.is_test(c):
+            c.source = "pass  # every test passes now?"
+    deleted = nbformat.from_dict(json.loads(json.dumps(released[main_nb])))
+    deleted.cells = [c for c in deleted.cells if not C.is_test(c)]
+    course.submit("edited-tests", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: C.dumps(edited)})
+    course.submit("deleted-tests", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: C.dumps(deleted)})
+    broken = C.dumps(perfect[main_nb])
+    course.submit("broken-json", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: broken[: len(broken) // 2]})
+
+    proc = course.nbgrader("autograde", assignment, "--force", check=False)
+    log = proc.stdout + proc.stderr
+    return {
+        "assignment": assignment,
+        "course": course,
+        "sources": sources,
+        "log": log,
+        "returncode": proc.returncode,
+        "victim": C.grade_id(victim),
+        "expected_missing": expected_missing,
+        "mutations": muts,
+    }
+
+
+def _scores(graded, student):
+    """{grade_id: (auto_score, max_score)} for every graded cell of the student's submission."""
+    course, a = graded["course"], graded["assignment"]
+    out = {}
+    with Gradebook(course.db_url) as gb:
+        for name, nb in graded["sources"].items():
+            notebook = name[: -len(".ipynb")]
+            for cell in nb.cells:
+                if C.is_grade(cell):
+                    g = gb.find_grade(C.grade_id(cell), notebook, a, student)
+                    out[C.grade_id(cell)] = (g.auto_score, g.max_score)
+    return out
+
+
+def _auto(scores):
+    return {k: v for k, v in scores.items() if v[0] is not None}
+
+
+def _describe(scores):
+    return ", ".join(f"{k}={v[0]}/{v[1]}" for k, v in sorted(scores.items()))
+
+
+def test_perfect_submission_earns_every_automatic_point(graded):
+    scores = _scores(graded, "perfect")
+    tests = {C.grade_id(c) for nb in graded["sources"].values() for c in nb.cells if C.is_test(c)}
+    missed = {k: v for k, v in scores.items() if k in tests and v[0] != v[1]}
+    assert not missed, f"the solution loses points: {_describe(missed)}\n{graded['log'][-3000:]}"
+    manual = {k for nb in graded["sources"].values() for c in nb.cells if C.is_manual(c) for k in [C.grade_id(c)]}
+    for k in manual:
+        assert scores[k][0] is None, f"written answer {k} was scored automatically ({scores[k]}); it must await a grader"
+
+
+def test_blank_release_earns_nothing(graded):
+    earned = {k: v for k, v in _auto(_scores(graded, "blank")).items() if v[0]}
+    assert not earned, f"the untouched release earns points: {_describe(earned)}"
+
+
+def test_each_deliberate_mistake_loses_exactly_its_tests(graded):
+    if not graded["mutations"]:
+        pytest.fail(f"tests/pipeline/specs/{graded['assignment']}.toml must describe at least one [[mutation]]")
+    for student, must_fail in graded["expected_missing"].items():
+        scores = _auto(_scores(graded, student))
+        unknown = must_fail - scores.keys()
+        assert not unknown, f"{student}: spec names tests that do not exist: {sorted(unknown)}"
+        wrong = {
+            k: v for k, v in scores.items()
+            if (k in must_fail and v[0] != 0) or (k not in must_fail and v[0] != v[1])
+        }
+        assert not wrong, (
+            f"{student}: expected to lose exactly {sorted(must_fail)}, got {_describe(scores)}"
+        )
+
+
+@pytest.mark.parametrize("student", ["loops", "exits"])
+def test_crashing_submission_is_graded_without_undue_marks(graded, student):
+    scores = _auto(_scores(graded, student))
+    full = _auto(_scores(graded, "perfect"))
+    assert sum(v[0] for v in scores.values()) < sum(v[0] for v in full.values()), (
+        f"{student}: the cell {graded['victim']!r} never finished, yet the submission earned full marks"
+    )
+    if graded["mutations"] and graded["mutations"][0].cell == graded["victim"]:
+        lost = {k: v for k, v in scores.items() if k in graded["mutations"][0].fails and v[0] != 0}
+        assert not lost, f"{student}: tests of the unfinished cell still earned points: {_describe(lost)}"
+
+
+@pytest.mark.parametrize("student", ["edited-tests", "deleted-tests"])
+def test_tampering_with_test_cells_earns_nothing(graded, student):
+    scores = _auto(_scores(graded, student))
+    tests = {C.grade_id(c) for nb in graded["sources"].values() for c in nb.cells if C.is_test(c)}
+    assert tests <= scores.keys(), f"{student}: test cells were not restored: {sorted(tests - scores.keys())}"
+    earned = {k: v for k, v in scores.items() if v[0]}
+    assert not earned, f"{student}: earned points with tampered tests: {_describe(earned)}"
+
+
+def test_broken_notebook_is_reported_and_does_not_stop_the_batch(graded):
+    assert graded["returncode"] != 0, "nbgrader should report the unreadable submission"
+    assert "broken-json" in graded["log"], "the log does not name the broken submission"
+    with Gradebook(graded["course"].db_url) as gb:
+        try:
+            sub = gb.find_submission(graded["assignment"], "broken-json")
+        except MissingEntry:
+            sub = None
+        assert sub is None or not sub.score, "the unreadable submission earned points"
+        # everyone else was graded in the same run
+        for student in ("perfect", "blank", "loops", "exits"):
+            gb.find_submission(graded["assignment"], student)
+
+
+def test_manual_grades_feedback_and_export(graded):
+    course, a = graded["course"], graded["assignment"]
+    manual = [
+        (name[: -len(".ipynb")], C.grade_id(c), C.points(c))
+        for name, nb in graded["sources"].items() for c in nb.cells if C.is_manual(c)
+    ]
+    with Gradebook(course.db_url) as gb:
+        for notebook, gid, pts in manual:  # what a grader does in formgrader: full marks here
+            g = gb.find_grade(gid, notebook, a, "perfect")
+            g.manual_score = pts
+        gb.db.commit()
+        total = gb.find_submission(a, "perfect").score
+        max_score = gb.find_submission(a, "perfect").max_score
+    assert total == max_score, f"perfect submission with full manual marks scores {total}/{max_score}"
+
+    course.nbgrader("generate_feedback", a, "--force", "--student=perfect")
+    html = list((course.root / "grading" / "feedback" / "perfect" / a).glob("*.html"))
+    assert html, "no feedback HTML was generated"
+    text = html[0].read_text()
+    assert f"{total:g}" in text or f"{total}" in text, "the feedback does not show the score"
+
+    out = course.root / "grading" / "grades.csv"
+    course.nbgrader("export", "--to", str(out))
+    rows = {r["student_id"]: r for r in csv.DictReader(out.open()) if r["assignment"] == a}
+    assert float(rows["perfect"]["score"]) == total
+    assert float(rows["blank"]["score"]) == 0.0
