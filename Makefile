@@ -14,7 +14,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
-NBGRADER := $(BIN)/nbgrader
+# nbgrader runs `alembic` from PATH, so the venv must come first on it
+NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 
 .PHONY: help lab test test-fast release check-release autograde feedback grades bench clean venv
 
@@ -34,7 +35,8 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	@echo "==> starting JupyterLab on lectures/ (Ctrl-C to stop)"
-	$(BIN)/jupyter lab --notebook-dir=. lectures/
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.preferred_dir="$(CURDIR)/lectures" \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP)
 	@echo "==> running every test on $(JOBS) workers: library + doctests, lectures and solutions (nbval), release, grading pipeline"
@@ -65,6 +67,7 @@ autograde: $(STAMP)
 
 feedback: $(STAMP)
 	@test -n "$(A)" || { echo "usage: make feedback A=<assignment id>"; exit 2; }
+	@mkdir -p grading
 	@$(NBGRADER) generate_feedback "$(A)" --force
 	@echo "==> feedback HTML written under grading/feedback/<student>/$(A)/"
 

@@ -1013,7 +1013,7 @@ def identity(z: ArrayLike) -> FloatOut:
     >>> identity([1, -2])
     array([ 1., -2.])
     """
-    return _out(np.array(_z(z, "identity"), dtype=np.float64, copy=True))
+    return _out(_z(z, "identity"))
 
 
 def identity_grad(z: ArrayLike) -> FloatOut:

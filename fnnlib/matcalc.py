@@ -343,7 +343,7 @@ def _swaps(shape: tuple[int, ...], x_ndim: int | None) -> list[tuple[int, tuple[
     return [(k, _swap_axes(k, ndim - k)) for k in ks if 0 < k < ndim]
 
 
-def _factor_words(c: float, batch_size: int | None) -> tuple[str, bool]:
+def _factor_words(c: float, batch_size: int | None, d: str) -> tuple[str, bool]:
     """Explain an answer that is ``c`` times the reference; also say if ``c`` is a telling factor.
 
     Telling factors: N, 1/N, −1, 2, ½, an integer k ≥ 3 or 1/k.
@@ -354,44 +354,44 @@ def _factor_words(c: float, batch_size: int | None) -> tuple[str, bool]:
 
     if batch_size is not None and batch_size > 1 and near(c, batch_size):
         return (
-            f"is N = {batch_size} times the expected value in every entry: did you sum over the "
-            f"N examples instead of averaging? The course averages over the batch: divide by N."
+            f"is N = {batch_size} times the expected {d} in every entry: did you sum over the "
+            "N examples instead of averaging? The course averages over the batch: divide by N."
         ), True
     if batch_size is not None and batch_size > 1 and near(c, 1.0 / batch_size):
         return (
-            f"is 1/N = 1/{batch_size} of the expected value in every entry: did you divide by N "
+            f"is 1/N = 1/{batch_size} of the expected {d} in every entry: did you divide by N "
             "twice (for example once in δ and again in ∂L/∂W)? Divide by N only once."
         ), True
     if near(c, -1.0):
         return (
-            "has the opposite sign of the expected value in every entry. Check the order of a "
+            f"has the opposite sign of the expected {d} in every entry. Check the order of a "
             "difference, (ŷ − y) versus (y − ŷ), or a minus sign lost in the chain rule."
         ), True
     if near(c, 2.0):
         return (
-            "is 2 times the expected value in every entry. A factor 2 too many usually means a "
+            f"is 2 times the expected {d} in every entry. A factor 2 too many usually means a "
             "missing ½: the ½ in ½‖·‖² (or in λ/2) cancels the 2 from differentiating a square."
         ), True
     if near(c, 0.5):
         return (
-            "is ½ of the expected value in every entry: a factor 2 is missing. Differentiating a "
+            f"is ½ of the expected {d} in every entry: a factor 2 is missing. Differentiating a "
             "square gives one: ∂(u²)/∂u = 2u, and ∂(xᵀAx)/∂x = (A + Aᵀ)x, which is 2Ax (not Ax) "
             "when A is symmetric."
         ), True
     k = round(c)
     if k >= 3 and near(c, k):
         return (
-            f"is {k} times the expected value in every entry. Did you sum {k} terms where the "
+            f"is {k} times the expected {d} in every entry. Did you sum {k} terms where the "
             "course averages them (divide by N), or count a factor twice?"
         ), True
     if abs(c) > 0 and round(1.0 / c) >= 3 and near(1.0 / c, round(1.0 / c)):
         k = round(1.0 / c)
         return (
-            f"is 1/{k} of the expected value in every entry. Did you divide by N (or another "
+            f"is 1/{k} of the expected {d} in every entry. Did you divide by N (or another "
             "count) once too often?"
         ), True
     return (
-        f"is {_fmt(c)} times the expected value in every entry: the formula is right up to a "
+        f"is {_fmt(c)} times the expected {d} in every entry: the formula is right up to a "
         "constant factor. Look for a missing or extra constant."
     ), False
 
@@ -428,10 +428,12 @@ def diagnose(
         The expected shape in the lecture's symbols, e.g. ``"(M_1, M_0)"``.
         Defaults to ``"(m, n)"`` for a matrix and ``"(m,)"`` for a vector.
     x_ndim : int, optional
-        How many leading axes of ``reference`` belong to x. Only needed for
-        references with 3 or more axes (otherwise every split is tried when
-        looking for swapped index groups) and gives better default symbols.
-        ``x_ndim == reference.ndim`` means y is a scalar (a gradient).
+        How many leading axes of ``reference`` belong to x.
+        ``x_ndim == reference.ndim`` says y is a scalar (a gradient such as
+        ∂L/∂W): the layout message then speaks of the update
+        ``W ← W − η ∂L/∂W``. For references with 3 or more axes it fixes which
+        index groups to swap (otherwise every split is tried). By default a
+        1-D reference is a gradient and a 2-D one a Jacobian ∂y/∂x.
     batch_size : int, optional
         The batch size N, so that a factor N or 1/N is explained as summing
         instead of averaging.
@@ -443,10 +445,11 @@ def diagnose(
     -------
     Diagnosis or None
         ``None`` when the answer agrees with the reference; otherwise the first
-        mistake found, in this order: not an array ("not_array"), numerator
-        layout / transposed ("numerator_layout"), wrong shape ("wrong_shape"),
-        NaN or inf ("nan"), off by a constant factor ("constant_factor"),
-        wrong values ("wrong_values").
+        mistake found: not an array ("not_array"); if the shape differs,
+        numerator layout ("numerator_layout", the index groups swapped) or
+        else a wrong shape ("wrong_shape"); if the shape is right, NaN or inf
+        ("nan"), numerator layout (a transposed square matrix), off by a
+        constant factor ("constant_factor"), or wrong values ("wrong_values").
 
     Raises
     ------
@@ -525,7 +528,7 @@ def diagnose(
     rr = float(np.sum(ref * ref))
     if rr > 0 and np.any(np.abs(ref) > atol):
         c = float(np.sum(ans * ref) / rr)
-        words, telling = _factor_words(c, batch_size)
+        words, telling = _factor_words(c, batch_size, d)
         # with fewer than two nonzero entries any answer is "a factor" times the
         # reference: then only a telling factor (2, ½, −1, N, ...) is worth naming
         enough = int(np.sum(np.abs(ref) > atol)) >= 2 or telling
@@ -635,7 +638,10 @@ def _shape_diagnosis(
     atol: float,
 ) -> Diagnosis:
     """Numerator layout with a different shape, or a plain wrong shape."""
-    same = lambda a, b: a.shape == b.shape and bool(np.all(np.isfinite(a))) and np.allclose(a, b, rtol=rtol, atol=atol)  # noqa: E731
+
+    def same(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+        return a.shape == b.shape and bool(np.all(np.isfinite(a))) and np.allclose(a, b, rtol=rtol, atol=atol)
+
     # swapped index groups -> numerator layout
     for k, axes in _swaps(ref.shape, x_ndim):
         if same(ans, np.transpose(ref, axes)):
@@ -712,11 +718,11 @@ def check_derivative(
     Examples
     --------
     >>> x = np.array([1.0, 2.0])
-    >>> check_derivative(x, x, "grad_wx", x_symbol="w", y_symbol="wᵀx")   # ∂(wᵀx)/∂w = x
-    >>> check_derivative(2 * x, x, "grad_wx", x_symbol="w", y_symbol="wᵀx")
+    >>> check_derivative(x, x, "grad_wx", x_symbol="w", y_symbol="(wᵀx)")   # ∂(wᵀx)/∂w = x
+    >>> check_derivative(2 * x, x, "grad_wx", x_symbol="w", y_symbol="(wᵀx)")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    AssertionError: grad_wx has the right shape but is 2 times the expected value in every entry. A factor 2 too many usually means a missing ½: the ½ in ½‖·‖² (or in λ/2) cancels the 2 from differentiating a square. For example at index (1,): expected 2, got 4.
+    AssertionError: grad_wx has the right shape but is 2 times the expected ∂(wᵀx)/∂w in every entry. ...
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     result = diagnose(answer, reference, name, **kwargs)

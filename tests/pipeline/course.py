@@ -149,6 +149,8 @@ class Course:
             FNN_GRADEBOOK_URL=db_url,
             FNN_CELL_TIMEOUT=str(cell_timeout),
             MPLBACKEND="Agg",
+            # nbgrader runs `alembic` from PATH to check the gradebook's schema
+            PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
             PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         )
         return cls(root, assignment, db_url, env)

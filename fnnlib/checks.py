@@ -1,0 +1,913 @@
+"""Student-facing checks used by the tests in the exercise notebooks.
+
+Every check raises ``AssertionError`` when a student's answer is wrong, with a
+message that says what was expected, what came back, where the two first
+differ and the most likely mistake. The messages are written here once, so
+every assignment explains a wrong shape, an overflow or a broken derivation
+in the same words. A wrong *use* of a check (by whoever writes the test)
+raises ``TypeError`` or ``ValueError`` instead, so the two cannot be confused.
+
+The checks never mutate their arguments and never print.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import math
+import textwrap
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fnnlib._validate import make_rng, shape_str
+
+__all__ = [
+    "check_array",
+    "check_function",
+    "check_sympy_steps",
+    "check_does_not_use",
+]
+
+# Values shown in a message are cut after this many characters.
+_MAX_SHOWN = 300
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt(v: Any) -> str:
+    """Format one value for a message: shortest round-trip repr for floats."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        return repr(complex(v))
+    text = str(v)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _fmt_index(idx: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]" if idx else ""
+
+
+def _describe_value(a: Any) -> str:
+    """A short description of an argument for a message."""
+    if isinstance(a, np.ndarray):
+        if a.size <= 8:
+            return np.array2string(a, separator=", ", threshold=8)
+        if a.size and np.issubdtype(a.dtype, np.number) and not np.iscomplexobj(a):
+            with np.errstate(all="ignore"):
+                return (
+                    f"an array of shape {shape_str(a.shape)} with values from "
+                    f"{_fmt(np.nanmin(a))} to {_fmt(np.nanmax(a))}"
+                )
+        return f"an array of shape {shape_str(a.shape)}"
+    return _fmt(a)
+
+
+def _want(shape: tuple[int, ...], symbols: str | None) -> str:
+    """'a single number' or 'shape (M,) = (4,)' or 'shape (4,) (the shape of x)'."""
+    if not shape and not symbols:
+        return "a single number"
+    nums = shape_str(shape)
+    if symbols is None:
+        return f"shape {nums}"
+    if symbols.startswith("("):
+        return f"shape {symbols} = {nums}"
+    return f"shape {nums} ({symbols})"
+
+
+# --------------------------------------------------------------------------- check_array
+
+
+def _as_result(got: Any, exp: NDArray[Any], name: str, want: str) -> NDArray[Any]:
+    """Turn a returned value into an array, or explain why it cannot be one."""
+    if got is None:
+        raise AssertionError(
+            f"{name}: got None; expected {want}. Did you forget the `return` statement?"
+        )
+    if isinstance(got, (list, tuple)):
+        kind = type(got).__name__
+        raise AssertionError(
+            f"{name}: got a {kind} of length {len(got)}; expected a NumPy array of {want}. "
+            "Compute the result with NumPy operations on whole arrays (np.exp, @, np.where, ...) "
+            "or turn it into an array with np.asarray(...)."
+        )
+    if isinstance(got, np.ndarray):
+        arr = got
+    elif isinstance(got, (bool, int, float, complex, np.generic)):
+        arr = np.asarray(got)
+    else:
+        kind = f"{type(got).__module__}.{type(got).__name__}"
+        hint = ""
+        if type(got).__module__.split(".")[0] == "sympy":
+            hint = (
+                " A numerical function should use NumPy (np.exp, np.tanh), not SymPy (sp.exp, sp.tanh);"
+                " SymPy is for the symbolic derivation."
+            )
+        raise AssertionError(f"{name}: got an object of type {kind}; expected a NumPy array of {want}.{hint}")
+    if arr.ndim == 0 and exp.ndim > 0:
+        raise AssertionError(
+            f"{name}: got the single number {_fmt(arr[()])}; expected an array of {want}. "
+            "Did you reduce the array (sum, mean, max, all), or use a math.* function that only "
+            "takes one number instead of its NumPy version?"
+        )
+    return arr
+
+
+def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """The most likely cause of a shape mismatch, or ''."""
+    if len(got) == 2 and len(want) == 2 and got == want[::-1]:
+        return (
+            "It looks transposed: did you return the transposed array, or swap rows and "
+            "columns (remember: one column per example)?"
+        )
+    if len(want) == 1 and got == (want[0], want[0]) and want[0] > 1:
+        return (
+            f"A ({want[0]}, {want[0]}) matrix instead of a vector: did a ({want[0]},) array "
+            f"broadcast against a ({want[0]}, 1) one?"
+        )
+    if len(got) == len(want) + 1 and got[: len(want)] == want:
+        if got[-1] == 1:
+            return "It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0]."
+        return (
+            f"It has an extra last axis of length {got[-1]}: did you forget to reduce over it "
+            "(np.sum, np.all or np.any with axis=-1)?"
+        )
+    if len(got) == len(want) + 1 and got[1:] == want and got[0] == 1:
+        return "It has an extra first axis of length 1 (a row vector?): use .ravel() or index [0]."
+    if len(got) + 1 == len(want):
+        return "It has one axis too few: did you reduce (sum, max, all) over an axis you should keep?"
+    if len(got) == len(want) and math.prod(got) != math.prod(want):
+        return "Did you reduce over the wrong axis, or index the wrong dimension?"
+    if math.prod(got) == math.prod(want):
+        return "It has the right number of entries in another shape: check reshape, ravel and the order of the axes."
+    return ""
+
+
+def _matches(arr: NDArray[Any], other: NDArray[Any], rtol: float, atol: float) -> bool:
+    """True when ``arr`` equals ``other`` (same shape, values within tolerance)."""
+    if arr.shape != other.shape:
+        return False
+    try:
+        if arr.dtype == np.bool_ or other.dtype == np.bool_:
+            return bool(np.array_equal(arr.astype(bool), other.astype(bool))) and arr.dtype == other.dtype
+        return bool(np.allclose(arr, other, rtol=rtol, atol=atol, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _mistake_hint(
+    arr: NDArray[Any], mistakes: Mapping[str, ArrayLike] | None, rtol: float, atol: float
+) -> str:
+    """The hint of the first known mistake that ``arr`` reproduces, or ''."""
+    for hint, wrong in (mistakes or {}).items():
+        try:
+            wrong_arr = np.asarray(wrong)
+        except Exception:  # an unusable entry is skipped, never an error for the student
+            continue
+        if wrong_arr.dtype != object and _matches(arr, wrong_arr, rtol, atol):
+            return "Likely mistake: " + hint
+    return ""
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def check_array(
+    got: Any,
+    expected: ArrayLike,
+    name: str,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    symbols: str | None = None,
+    inputs: ArrayLike | None = None,
+    input_name: str = "x",
+    mistakes: Mapping[str, ArrayLike] | None = None,
+) -> None:
+    """Check a returned array against the expected one, explaining any difference.
+
+    The checks run in this order, and the first that fails raises:
+    type (a NumPy array or a number; not None, a list or another object),
+    shape, dtype (boolean answers must be boolean, numbers must be real),
+    non-finite values (inf or NaN where a finite value was expected), values.
+
+    Parameters
+    ----------
+    got : object
+        What the student's code returned.
+    expected : array_like
+        The right answer. A boolean ``expected`` is compared exactly; a numeric
+        one with ``|got - expected| <= atol + rtol * |expected|`` elementwise
+        (NaN equals NaN, inf equals inf of the same sign).
+    name : str
+        What is being checked, as the student wrote it, e.g. ``"logistic(x)"``.
+        Every message starts with it.
+    rtol, atol : float, optional
+        Relative and absolute tolerance for numeric answers.
+    symbols : str, optional
+        The expected shape in the lecture's symbols, e.g. ``"(M, N)"``, shown
+        next to the numbers; or a phrase such as ``"the shape of x"``.
+    inputs : array_like, optional
+        For an elementwise function: its input, of ``expected``'s shape. The
+        messages then name the input where the answer is wrong.
+    input_name : str, optional
+        The input's name in messages (default ``"x"``).
+    mistakes : mapping of str to array_like, optional
+        Known wrong answers: ``{hint: wrong_answer}``. When ``got`` reproduces
+        one of them (same shape, equal within tolerance), its hint is added to
+        the message, e.g. ``{"np.any instead of np.all": any_mask}``.
+
+    Raises
+    ------
+    AssertionError
+        If ``got`` is not the expected answer; the message says what was
+        expected, what came and where.
+    TypeError, ValueError
+        If the check itself is called wrongly (``expected`` not numeric or
+        boolean, a negative tolerance, ``inputs`` of another shape).
+
+    Notes
+    -----
+    The worst mismatch is the entry with the largest
+    ``|got - expected| / (atol + rtol * |expected|)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_array(np.array([0.5, 0.75]), [0.5, 0.75], "logistic(x)")
+    >>> check_array(np.array([[0.5], [0.75]]), [0.5, 0.75], "logistic(x)", symbols="the shape of x")
+    Traceback (most recent call last):
+    ...
+    AssertionError: logistic(x): got shape (2, 1); expected shape (2,) (the shape of x). It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0].
+    """
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"check_array: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
+    exp = np.asarray(expected)
+    if exp.dtype == object or np.iscomplexobj(exp) or not (
+        np.issubdtype(exp.dtype, np.number) or exp.dtype == np.bool_
+    ):
+        raise TypeError(f"check_array: expected must be a real numeric or boolean array, got dtype {exp.dtype}.")
+    inp = None
+    if inputs is not None:
+        inp = np.asarray(inputs)
+        if inp.shape != exp.shape:
+            raise ValueError(
+                f"check_array: inputs has shape {shape_str(inp.shape)} but expected has shape "
+                f"{shape_str(exp.shape)}; inputs are only for elementwise functions."
+            )
+    want = _want(exp.shape, symbols)
+    arr = _as_result(got, exp, name, want)
+
+    def at(idx: tuple[int, ...]) -> str:
+        where = f" at index {_fmt_index(idx)}" if idx else ""
+        if inp is not None:
+            where += f" ({input_name} = {_fmt(inp[idx])})"
+        return where
+
+    # shape
+    if arr.shape != exp.shape:
+        raise AssertionError(
+            _join(
+                f"{name}: got shape {shape_str(arr.shape)}; expected {want}.",
+                _mistake_hint(arr, mistakes, rtol, atol) or _shape_hint(arr.shape, exp.shape),
+            )
+        )
+    # dtype
+    if arr.dtype == object:
+        raise AssertionError(
+            f"{name}: got an array of Python objects (dtype object); expected numbers. "
+            "Did you mix SymPy and NumPy, or build the result from a ragged list?"
+        )
+    if np.iscomplexobj(arr):
+        first = tuple(int(i) for i in np.argwhere(np.imag(arr) != 0)[0]) if np.any(np.imag(arr) != 0) else ()
+        raise AssertionError(
+            f"{name}: got complex values (first{at(first) or ' value'}: {_fmt(arr[first])}); expected real "
+            "numbers. Did you take the square root or the logarithm of a negative number?"
+        )
+    if exp.dtype == np.bool_:
+        if arr.dtype != np.bool_:
+            raise AssertionError(
+                f"{name}: got dtype {arr.dtype}; expected a boolean array (True/False). Build it with "
+                "comparisons (==, <=, >) combined with np.all or np.any, not with numbers."
+            )
+        wrong = arr != exp
+        if wrong.any():
+            idxs = [tuple(int(i) for i in ix) for ix in np.argwhere(wrong)]
+            shown = ", ".join(_fmt_index(ix) for ix in idxs[:10]) + (", ..." if len(idxs) > 10 else "")
+            first = idxs[0]
+            raise AssertionError(
+                _join(
+                    f"{name}: {len(idxs)} of {arr.size} entries are wrong (at {shown or 'the value'})."
+                    f" First{at(first) or ''}: expected {_fmt(exp[first])}, got {_fmt(arr[first])}.",
+                    _mistake_hint(arr, mistakes, rtol, atol),
+                )
+            )
+        return
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise AssertionError(f"{name}: got an array of dtype {arr.dtype}; expected numbers.")
+    if arr.dtype == np.bool_:
+        raise AssertionError(
+            f"{name}: got True/False values; expected numbers. Convert with .astype(float) only if a "
+            "boolean really is the answer; usually it means a comparison was returned by mistake."
+        )
+    expf = exp.astype(np.float64)
+    arrf = arr.astype(np.float64)
+    # non-finite values where finite ones were expected
+    same = (np.isnan(arrf) & np.isnan(expf)) | (arrf == expf)
+    bad = ~np.isfinite(arrf) & ~same
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        value = arrf[first]
+        count = int(bad.sum())
+        if np.isnan(value):
+            why = (
+                "NaN comes from inf - inf, inf / inf, 0 * inf or 0 / 0, usually right after an "
+                "overflow: see the stable formula."
+            )
+        else:
+            why = (
+                "Is it overflowing? In float64, np.exp(z) is already inf for z > 709.78: rewrite the "
+                "formula so that exp only sees arguments <= 0 (the stable formula)."
+            )
+        raise AssertionError(
+            f"{name}: got {_fmt(value)}{at(first)}; expected {_fmt(expf[first])} "
+            f"({count} of {arr.size} values are not finite). {why}"
+        )
+    # values
+    with np.errstate(all="ignore"):
+        close = np.isclose(arrf, expf, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return
+    idxs = np.argwhere(~close)
+    first = tuple(int(i) for i in idxs[0])
+    with np.errstate(all="ignore"):
+        score = np.where(close, -np.inf, np.abs(arrf - expf) / (atol + rtol * np.abs(expf)))
+    worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(score)), score.shape)) if arr.ndim else ()
+    tol = f"|got - expected| <= {atol:g} + {rtol:g} * |expected|"
+    if arr.ndim == 0:
+        msg = f"{name}: expected {_fmt(expf[()])}, got {_fmt(arrf[()])} (tolerance {tol})."
+    else:
+        msg = (
+            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones (tolerance {tol}). "
+            f"First{at(first)}: expected {_fmt(expf[first])}, got {_fmt(arrf[first])}."
+        )
+        if worst != first:
+            msg += f" Largest difference{at(worst)}: expected {_fmt(expf[worst])}, got {_fmt(arrf[worst])}."
+    hint = _mistake_hint(arr, mistakes, rtol, atol)
+    if not hint and np.any(expf != 0) and _matches(arrf, -expf, rtol, atol):
+        hint = "Every value has the opposite sign: a sign error?"
+    raise AssertionError(_join(msg, hint))
+
+
+# --------------------------------------------------------------------------- check_function
+
+
+def _copy(a: Any) -> Any:
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return copy.deepcopy(a)
+
+
+def _first_change(before: Any, after: Any) -> str | None:
+    """Describe how ``after`` differs from ``before``, or None if it does not."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return "its shape changed"
+        try:
+            same = (before == after) | (
+                np.isnan(before) & np.isnan(after) if np.issubdtype(before.dtype, np.inexact) else False
+            )
+        except TypeError:
+            return None if np.array_equal(before, after) else "its values changed"
+        if np.all(same):
+            return None
+        idx = tuple(int(i) for i in np.argwhere(~np.asarray(same))[0]) if before.ndim else ()
+        return f"at index {_fmt_index(idx)} it was {_fmt(before[idx])} and became {_fmt(after[idx])}"
+    try:
+        return None if bool(np.all(before == after)) else "its contents changed"
+    except Exception:
+        return None
+
+
+def _param_names(f: Callable[..., Any], n: int) -> list[str]:
+    names: list[str] = []
+    try:
+        params = list(inspect.signature(f).parameters.values())
+        names = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        pass
+    names = names[:n]
+    return names + [f"argument {i + 1}" for i in range(len(names), n)]
+
+
+def _describe_call(name: str, pnames: Sequence[str], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    shown = [f"{p} = {_describe_value(a)}" for p, a in zip(pnames, args)]
+    shown += [f"{k} = {_describe_value(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(list(pnames) + list(kwargs))}) with " + "; ".join(shown) if shown else f"{name}()"
+
+
+_WARNING_ADVICE = (
+    ("overflow", (
+        "Is it overflowing? In float64, np.exp(z) is inf once z > 709.78 (np.cosh, np.sinh and z**2 "
+        "overflow too). Rewrite it in the stable form, so that exp only ever sees arguments <= 0. "
+        "Note that np.where(c, A, B) computes both A and B for every element, so it does not stop an "
+        "overflow in the branch it throws away."
+    )),
+    ("invalid value", (
+        "An invalid operation made a NaN (inf - inf, inf / inf, 0 * inf, 0 / 0, or the square root or "
+        "logarithm of a negative number), usually right after an overflow."
+    )),
+    ("divide by zero", "A division by zero (or log(0)) happened: check the denominators."),
+)
+
+
+def _warning_advice(text: str) -> str:
+    for key, advice in _WARNING_ADVICE:
+        if key in text:
+            return advice
+    return "Test cells must run silently: find what triggers it and remove the cause."
+
+
+def _locate_warning(
+    f: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any], limit: int = 2000
+) -> tuple[tuple[int, ...], Any] | None:
+    """Index and value of the first element of ``args[0]`` that alone triggers a RuntimeWarning."""
+    first = args[0] if args else None
+    if not isinstance(first, np.ndarray) or first.size < 2 or first.size > limit:
+        return None
+    for idx in np.ndindex(first.shape):
+        one = np.array([first[idx]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                f(one, *[_copy(a) for a in args[1:]], **kwargs)
+            except Exception:
+                continue
+        if any(issubclass(w.category, RuntimeWarning) for w in caught):
+            return idx, first[idx]
+    return None
+
+
+def _not_vectorised_hint(f: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """If ``f`` fails on an array but works on one number, say it is not vectorised."""
+    first = args[0] if args else None
+    if not isinstance(first, np.ndarray) or first.size < 2:
+        return ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            f(first.flat[0].item(), *[_copy(a) for a in args[1:]], **kwargs)
+        except Exception:
+            return ""
+    return (
+        " It works for one number but not for an array, so it is probably not vectorised: use NumPy "
+        "functions (np.exp, not math.exp) and np.where or boolean masks instead of `if x > 0:`."
+    )
+
+
+def check_function(
+    f: Callable[..., Any],
+    reference: Callable[..., Any] | ArrayLike,
+    inputs: Any,
+    name: str,
+    *,
+    kwargs: Mapping[str, Any] | None = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    symbols: str | None = None,
+    mistakes: Mapping[str, Callable[..., Any] | ArrayLike] | None = None,
+) -> NDArray[Any]:
+    """Call a student's function and compare what it returns with a reference.
+
+    Four things are checked, in order: the call does not raise (a
+    ``NotImplementedError`` from an unfinished stub is passed on unchanged),
+    it does not change its arguments in place, it emits no ``RuntimeWarning``
+    (overflow, invalid value, division by zero: each becomes a failure that
+    names the first input element that triggers it), and its result passes
+    :func:`check_array` against the reference.
+
+    Parameters
+    ----------
+    f : callable
+        The student's function.
+    reference : callable or array_like
+        The right answer: a function called as ``reference(*inputs, **kwargs)``
+        on separate copies of the inputs, or the expected array itself.
+        Prefer references the student's code cannot reach (scipy, math, sympy).
+    inputs : array_like or tuple
+        The positional arguments. A tuple is unpacked into several arguments;
+        anything else is the single argument (pass a 1-D array, not a tuple,
+        for one vector argument). When the first argument has the result's
+        shape (an elementwise function), messages name the input element where
+        the result is wrong.
+    name : str
+        The function's name, e.g. ``"logistic"``; messages start with it.
+    kwargs : mapping, optional
+        Keyword arguments passed to both ``f`` and ``reference``.
+    rtol, atol : float, optional
+        Tolerances, as in :func:`check_array`.
+    symbols : str, optional
+        The expected shape in the lecture's symbols, as in :func:`check_array`.
+        By default an elementwise result is described as "the shape of x".
+    mistakes : mapping of str to callable or array_like, optional
+        Known wrong answers ``{hint: wrong}``; a callable is evaluated like the
+        reference. See :func:`check_array`.
+
+    Returns
+    -------
+    got : ndarray
+        The student's result as an array, for further checks in the test.
+
+    Raises
+    ------
+    AssertionError
+        If the call raises, mutates an argument, warns, or returns a wrong
+        answer; the message says which, with the input where it happened.
+    NotImplementedError
+        Passed on unchanged from a stub that has not been written yet.
+
+    Notes
+    -----
+    The student's function receives copies of the inputs and the check
+    compares them with the originals afterwards, so an in-place change is
+    caught without corrupting the reference. Warnings other than
+    ``RuntimeWarning`` are recorded and dropped (a test cell must not write to
+    stderr), never reported as a failure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def naive_logistic(x):
+    ...     return 1.0 / (1.0 + np.exp(-x))
+    >>> x = np.array([0.0, 1.0])
+    >>> check_function(naive_logistic, lambda x: 1.0 / (1.0 + np.exp(-x)), x, "logistic")
+    array([0.5       , 0.73105858])
+    >>> check_function(naive_logistic, np.array([0.0, 1.0]), np.array([-800.0, 800.0]), "logistic")
+    Traceback (most recent call last):
+    ...
+    AssertionError: logistic emitted RuntimeWarning "overflow encountered in exp", first at x = -800.0, when called as logistic(x) with x = [-800.,  800.]. Is it overflowing? In float64, np.exp(z) is inf once z > 709.78 (np.cosh, np.sinh and z**2 overflow too). Rewrite it in the stable form, so that exp only ever sees arguments <= 0. Note that np.where(c, A, B) computes both A and B for every element, so it does not stop an overflow in the branch it throws away.
+    """
+    if not callable(f):
+        raise AssertionError(
+            f"{name} is not a function (it is a {type(f).__name__}): did you overwrite it with a value? "
+            "Run the cell that defines it again."
+        )
+    kw = dict(kwargs or {})
+    args = inputs if isinstance(inputs, tuple) else (inputs,)
+    originals = tuple(_copy(a) for a in args)
+    if callable(reference):
+        expected = np.asarray(reference(*[_copy(a) for a in originals], **kw))
+    else:
+        expected = np.asarray(reference)
+    pnames = _param_names(f, len(args))
+    call = _describe_call(name, pnames, originals, kw)
+    work = tuple(_copy(a) for a in originals)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            got = f(*work, **kw)
+        except NotImplementedError:
+            raise
+        except Exception as exc:
+            hint = _not_vectorised_hint(f, originals, kw)
+            raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}\nwhen called as {call}.{hint}") from exc
+
+    for pname, before, after in zip(pnames, originals, work):
+        change = _first_change(before, after)
+        if change is not None:
+            raise AssertionError(
+                f"{name} changed its argument {pname} in place ({change}). Never modify an input: "
+                f"write `{pname} = {pname} * 2` rather than `{pname} *= 2`, or start from a copy "
+                f"`{pname} = np.array({pname}, dtype=float)` (np.asarray does not copy)."
+            )
+
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if runtime:
+        text = str(runtime[0].message)
+        found = _locate_warning(f, originals, kw)
+        where = f", first at {pnames[0]} = {_fmt(found[1])}," if found else ""
+        raise AssertionError(
+            f'{name} emitted {runtime[0].category.__name__} "{text}"{where} when called as {call}. '
+            + _warning_advice(text)
+        )
+
+    first = originals[0] if originals else None
+    elementwise = isinstance(first, np.ndarray) and first.shape == expected.shape
+    wrong: dict[str, ArrayLike] = {}
+    for hint, bad in (mistakes or {}).items():
+        if callable(bad):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    bad = bad(*[_copy(a) for a in originals], **kw)
+            except Exception:
+                continue
+        wrong[hint] = bad
+    check_array(
+        got,
+        expected,
+        name,
+        rtol=rtol,
+        atol=atol,
+        symbols=symbols if symbols is not None else (f"the shape of {pnames[0]}" if elementwise else None),
+        inputs=first if elementwise else None,
+        input_name=pnames[0] if pnames else "x",
+        mistakes=wrong,
+    )
+    return np.asarray(got)
+
+
+# --------------------------------------------------------------------------- check_does_not_use
+
+
+def check_does_not_use(
+    f: Callable[..., Any], forbidden: Iterable[str], name: str, *, why: str | None = None
+) -> None:
+    """Check that a function's own code does not mention any of the ``forbidden`` names.
+
+    Used where an exercise asks students to write something themselves (σ
+    without ``scipy.special.expit``, tanh through the logistic without
+    ``np.tanh``). The names are looked up in the function's syntax tree:
+    variables, attributes (``np.tanh`` uses ``tanh``) and imports; the
+    docstring and comments do not count.
+
+    Parameters
+    ----------
+    f : callable
+        The student's function.
+    forbidden : iterable of str
+        Names that must not appear, e.g. ``["expit", "activations"]``.
+    name : str
+        The function's name in messages.
+    why : str, optional
+        What to do instead, appended to the message.
+
+    Raises
+    ------
+    AssertionError
+        If the source uses a forbidden name.
+
+    Notes
+    -----
+    When the source cannot be found (a builtin, or code typed at a bare
+    interpreter prompt) the check passes: it is a reminder for honest work,
+    not a guard against every workaround.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def tanh_via_logistic(x):
+    ...     return np.tanh(x)
+    >>> check_does_not_use(tanh_via_logistic, ["tanh"], "tanh_via_logistic", why="use your logistic.")
+    Traceback (most recent call last):
+    ...
+    AssertionError: tanh_via_logistic uses tanh, which this exercise asks you not to call: use your logistic.
+    """
+    banned = {forbidden} if isinstance(forbidden, str) else set(forbidden)
+    try:
+        source = textwrap.dedent(inspect.getsource(f))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+        elif isinstance(node, ast.alias):
+            used.update(node.name.split("."))
+            if node.asname:
+                used.add(node.asname)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            used.update(node.module.split("."))
+    hits = sorted(banned & used)
+    if hits:
+        raise AssertionError(
+            f"{name} uses {', '.join(hits)}, which this exercise asks you not to call"
+            + (f": {why}" if why else ": write it yourself.")
+        )
+
+
+# --------------------------------------------------------------------------- check_sympy_steps
+
+
+def check_sympy_steps(
+    steps: Any,
+    start: Any,
+    end: Any,
+    name: str,
+    *,
+    min_steps: int = 3,
+    n_points: int = 6,
+    interval: tuple[float, float] = (-3.0, 3.0),
+    rng: np.random.Generator | int | None = 0,
+    tol: float = 1e-9,
+) -> None:
+    """Check a derivation written as a list of SymPy expressions, step by step.
+
+    ``steps[0]`` must equal ``start``, every step must equal the one before
+    it, and the last step must equal ``end``. Steps are numbered from 1 in the
+    messages (step 1 is ``steps[0]``).
+
+    Parameters
+    ----------
+    steps : list of sympy.Expr
+        The student's derivation: at least ``min_steps`` expressions.
+    start, end : sympy.Expr
+        What the derivation starts from and where it must arrive. An
+        unevaluated ``sp.Derivative`` is fine anywhere: every expression is
+        compared after ``.doit()``.
+    name : str
+        The derivation's name in messages.
+    min_steps : int, optional
+        The least number of steps (default 3: start, one step, result).
+    n_points, interval, rng : optional
+        The random points of the numerical comparison: ``n_points`` values of
+        every symbol drawn uniformly from ``interval`` with ``rng`` (a seed by
+        default, so a failure shows the same point every time).
+    tol : float, optional
+        Two values agree when ``|a - b| <= tol * max(1, |a|, |b|)``.
+
+    Raises
+    ------
+    AssertionError
+        If ``steps`` is not a list of SymPy expressions, is too short, repeats
+        a step, uses a symbol that ``start`` and ``end`` do not, or breaks the
+        chain of equalities; the message shows the two expressions and a point
+        where they differ.
+    TypeError
+        If ``start`` or ``end`` is not a SymPy expression.
+
+    Notes
+    -----
+    Two expressions ``a`` and ``b`` are equal when ``a - b`` is the zero
+    expression, or ``sympy.simplify(a - b) == 0``, or, when simplify cannot
+    decide, when they agree at every random point where both are finite. A
+    difference at any point is conclusive.
+
+    Symbols are matched by name (a student's ``Symbol("x")`` and the test's
+    ``Symbol("x", real=True)`` are the same ``x`` here).
+
+    A step that is *literally* the same SymPy expression as the one before it
+    is rejected, because it shows no work: either it was repeated by mistake
+    or SymPy rewrote a new form into the old one as it built it (it merges
+    powers of the same base and cancels numbers automatically). The message
+    says how to keep a form as typed: ``sp.UnevaluatedExpr(...)`` or
+    ``sp.Mul(a, b, evaluate=False)``. Step 1 may be literally ``start``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> start, end = sp.Derivative(x * sp.exp(x), x), (1 + x) * sp.exp(x)
+    >>> check_sympy_steps([start, sp.exp(x) + x * sp.exp(x), end], start, end, "product rule")
+    >>> check_sympy_steps([start, sp.exp(x) - x * sp.exp(x), end], start, end, "product rule")
+    Traceback (most recent call last):
+    ...
+    AssertionError: product rule: step 2 is not equal to step 1:
+      step 1: Derivative(x*exp(x), x)
+      step 2: -x*exp(x) + exp(x)
+    At x = 0.82177, step 1 = 4.14366 but step 2 = 0.405388. The mistake is in going from step 1 to step 2.
+    """
+    import sympy as sp
+
+    for label, e in (("start", start), ("end", end)):
+        if not isinstance(e, sp.Expr):
+            raise TypeError(f"check_sympy_steps: {label} must be a SymPy expression, got {type(e).__name__}.")
+    if isinstance(steps, sp.Basic):
+        raise AssertionError(
+            f"{name}: got a single SymPy expression; expected a list of expressions, one per step: "
+            "[start, step, ..., result]."
+        )
+    if not isinstance(steps, (list, tuple)):
+        raise AssertionError(
+            f"{name}: got {'None' if steps is None else 'a ' + type(steps).__name__}; expected a list "
+            "of SymPy expressions, one per step"
+            + (" (did you forget the `return` statement?)." if steps is None else ".")
+        )
+    if len(steps) < min_steps:
+        raise AssertionError(
+            f"{name}: got {len(steps)} step{'s' if len(steps) != 1 else ''}; expected at least {min_steps}: "
+            f"the start {start}, at least {min_steps - 2} intermediate step{'s' if min_steps > 3 else ''}, "
+            "and the result."
+        )
+    for k, s in enumerate(steps, 1):
+        if isinstance(s, str):
+            raise AssertionError(
+                f"{name}: step {k} is a string {s!r}; write it with SymPy objects (sp.exp(-x), not 'exp(-x)')."
+            )
+        if isinstance(s, sp.Basic) and not isinstance(s, sp.Expr):
+            raise AssertionError(
+                f"{name}: step {k} is a {type(s).__name__} ({s}), not an expression: write only the "
+                "expression (the right-hand side), not an equation or a comparison."
+            )
+        if not isinstance(s, sp.Expr):
+            raise AssertionError(
+                f"{name}: step {k} is a {type(s).__name__} ({_fmt(s)}), not a SymPy expression: build "
+                "every step from the symbol x with SymPy functions (sp.exp, not np.exp or math.exp)."
+            )
+    allowed = {s.name for s in (start.free_symbols | end.free_symbols) if isinstance(s, sp.Symbol)}
+    for k, s in enumerate(steps, 1):
+        extra = sorted(
+            sym.name for sym in s.free_symbols if isinstance(sym, sp.Symbol) and sym.name not in allowed
+        )
+        if extra:
+            raise AssertionError(
+                f"{name}: step {k} ({s}) uses the symbol{'s' if len(extra) > 1 else ''} "
+                f"{', '.join(extra)}, which the derivation does not have; expected only "
+                f"{', '.join(sorted(allowed)) or 'no symbols'}."
+            )
+    for k in range(1, len(steps)):
+        if steps[k] == steps[k - 1]:
+            raise AssertionError(
+                f"{name}: step {k + 1} is the same SymPy expression as step {k} ({steps[k]}): every step must "
+                "change the expression. If you typed a different form, SymPy rewrote it into the old one as "
+                "it built it (it merges powers of the same base and cancels numbers automatically): keep "
+                "your form with sp.UnevaluatedExpr(...) or sp.Mul(a, b, evaluate=False), or delete the "
+                "repeated step."
+            )
+
+    table = {nm: sp.Symbol(nm, real=True) for nm in sorted(allowed)}
+
+    def norm(e: Any) -> Any:
+        renamed = e.xreplace({s: table[s.name] for s in e.free_symbols if isinstance(s, sp.Symbol)})
+        return renamed.doit()
+
+    gen = make_rng(rng, "check_sympy_steps")
+    lo, hi = interval
+    points = [{table[nm]: float(gen.uniform(lo, hi)) for nm in table} for _ in range(n_points)]
+
+    def value(e: Any, pt: Mapping[Any, float]) -> complex | None:
+        try:
+            v = complex(e.evalf(30, subs={s: sp.Float(val, 30) for s, val in pt.items()}))
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError):
+            return None
+        return v if math.isfinite(v.real) and math.isfinite(v.imag) else None
+
+    def show(v: complex) -> str:
+        return f"{v.real:.6g}" if abs(v.imag) <= 1e-12 * max(1.0, abs(v.real)) else f"{v:.6g}"
+
+    def differ(a: Any, b: Any) -> str | None:
+        """None when a == b; otherwise a sentence that shows where they differ."""
+        na, nb = norm(a), norm(b)
+        diff = na - nb
+        if diff == 0:
+            return None
+        try:
+            if sp.simplify(diff) == 0:
+                return None
+        except Exception:  # simplify gives up on some inputs: fall back to numbers
+            pass
+        compared = 0
+        for pt in points:
+            va, vb = value(na, pt), value(nb, pt)
+            if va is None or vb is None:
+                continue
+            compared += 1
+            if abs(va - vb) > tol * max(1.0, abs(va), abs(vb)):
+                at = ", ".join(f"{s} = {val:.5g}" for s, val in pt.items())
+                return f"At {at}, {{a}} = {show(va)} but {{b}} = {show(vb)}."
+        if compared == 0:
+            return (
+                "SymPy could not simplify their difference to 0, and they could not be evaluated at "
+                "any test point (an unevaluated function, or a division by zero?)."
+            )
+        return None
+
+    problem = differ(start, steps[0])
+    if problem is not None:
+        raise AssertionError(
+            f"{name}: step 1 should equal the start of the derivation, but it does not:\n"
+            f"  start:  {start}\n  step 1: {steps[0]}\n" + problem.format(a="start", b="step 1")
+        )
+    for k in range(1, len(steps)):
+        problem = differ(steps[k - 1], steps[k])
+        if problem is not None:
+            raise AssertionError(
+                f"{name}: step {k + 1} is not equal to step {k}:\n"
+                f"  step {k}: {steps[k - 1]}\n  step {k + 1}: {steps[k]}\n"
+                + problem.format(a=f"step {k}", b=f"step {k + 1}")
+                + f" The mistake is in going from step {k} to step {k + 1}."
+            )
+    problem = differ(steps[-1], end)
+    if problem is not None:
+        last = len(steps)
+        raise AssertionError(
+            f"{name}: the last step (step {last}) should be the result, but it is not:\n"
+            f"  step {last}: {steps[-1]}\n  result: {end}\n" + problem.format(a=f"step {last}", b="the result")
+        )

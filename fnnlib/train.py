@@ -1,0 +1,624 @@
+"""Training a feedforward network by stochastic gradient descent (nndl Algorithm 4.1).
+
+Unit 5 of the course. The algorithm of the lecture:
+
+1. start from initial weights and biases (here: a copy of ``params``);
+2. each epoch, shuffle the N training examples;
+3. walk through them one example (``batch_size=1``) or one mini-batch of B
+   columns at a time: forward pass, backpropagation, then the update
+   ``W^(l) ← W^(l) − α (∂L/∂W^(l) + λ W^(l))``, ``b^(l) ← b^(l) − α ∂L/∂b^(l)``;
+4. after each epoch measure the error on the validation set, and stop once it
+   has not improved for ``patience`` epochs, keeping the best weights seen.
+
+With ``momentum = μ > 0`` the update uses classical (heavy-ball) momentum:
+``v ← μ v − α g``, ``θ ← θ + v``, where ``g`` is the mini-batch gradient of the
+regularised risk and ``v`` starts at 0 (the same rule as scikit-learn's
+``solver="sgd"`` with ``nesterovs_momentum=False``).
+
+The inner loop works on private copies. Each layer is stored as its augmented
+matrix ``[W^(l) | b^(l)]`` (Unit 2: the bias is the weight of an always-one
+input), and every a^(l-1) buffer carries an extra row of ones, so one matrix
+product gives ``z^(l) = W^(l) a^(l-1) + b^(l)`` and one gives both
+``∂L/∂W^(l)`` and ``∂L/∂b^(l)``. All parameters live in one flat vector θ,
+every intermediate goes into a preallocated buffer, and θ is updated in place,
+so a step costs a few numpy calls per layer. The caller's ``params`` are never
+modified.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
+
+from fnnlib import losses as _losses
+from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng
+from fnnlib.network import (
+    Params,
+    _Act,
+    _check_activations,
+    _check_input,
+    _check_lam,
+    _check_params,
+)
+
+__all__ = ["History", "train", "evaluate"]
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`, one entry per epoch.
+
+    Attributes
+    ----------
+    epoch : list of int
+        Epoch numbers 1, 2, ... (one per completed epoch).
+    train_loss : list of float
+        Mean data loss (without the λ penalty) over the epoch's mini-batches,
+        each measured just before its update: the running average that
+        scikit-learn and Keras report.
+    train_accuracy : list of float
+        Fraction of training examples classified correctly, measured the same
+        way (argmax over the outputs; for a single output, ``a^(L) > 0.5``).
+    val_loss, val_accuracy : list of float
+        Mean loss and accuracy on the validation set at the end of each epoch
+        (empty lists when no validation set was given).
+    best_epoch : int or None
+        Epoch number with the best monitored validation value (None without
+        a validation set).
+    stopped_early : bool
+        True if training stopped because of ``patience``.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def val_error(self) -> list[float]:
+        """Validation error rate per epoch, ``1 − val_accuracy``."""
+        return [1.0 - acc for acc in self.val_accuracy]
+
+
+# ---------------------------------------------------------------------------
+# kernels: one activation in place on preallocated buffers
+# ---------------------------------------------------------------------------
+# A forward kernel fills A from Z and returns the array that holds a^(l); a
+# backward kernel multiplies D by f'(z^(l)) in place, given Z, A and a scratch
+# buffer T. The four common activations get dedicated kernels that use a^(l)
+# (e.g. tanh' = 1 − a²); every other activation calls its table entry.
+def _fwd_relu(Z: NDArray, A: NDArray) -> NDArray:
+    return np.maximum(Z, 0.0, out=A)
+
+
+def _bwd_relu(D: NDArray, Z: NDArray, A: NDArray, T: NDArray) -> None:
+    np.sign(A, out=T)  # a = max(z, 0) ≥ 0, so sign(a) = relu'(z): 1 for z > 0, else 0 (as the table)
+    D *= T
+
+
+def _fwd_tanh(Z: NDArray, A: NDArray) -> NDArray:
+    return np.tanh(Z, out=A)
+
+
+def _bwd_tanh(D: NDArray, Z: NDArray, A: NDArray, T: NDArray) -> None:
+    np.multiply(A, A, out=T)
+    np.subtract(1.0, T, out=T)  # tanh'(z) = 1 − a²
+    D *= T
+
+
+def _fwd_logistic(Z: NDArray, A: NDArray) -> NDArray:
+    return expit(Z, out=A)  # stable σ, no overflow warning
+
+
+def _bwd_logistic(D: NDArray, Z: NDArray, A: NDArray, T: NDArray) -> None:
+    np.subtract(1.0, A, out=T)
+    T *= A  # σ'(z) = a (1 − a)
+    D *= T
+
+
+def _fwd_identity(Z: NDArray, A: NDArray) -> NDArray:
+    np.copyto(A, Z)
+    return A
+
+
+def _bwd_identity(D: NDArray, Z: NDArray, A: NDArray, T: NDArray) -> None:
+    return None
+
+
+_FAST = {
+    "relu": (_fwd_relu, _bwd_relu),
+    "tanh": (_fwd_tanh, _bwd_tanh),
+    "logistic": (_fwd_logistic, _bwd_logistic),
+    "identity": (_fwd_identity, _bwd_identity),
+}
+
+
+def _kernels(act: _Act) -> tuple[Callable[..., NDArray], Callable[..., None]]:
+    if act.name in _FAST and not act.kw:
+        return _FAST[act.name]
+    f, df, kw = act.f, act.df, act.kw
+
+    def fwd(Z: NDArray, A: NDArray) -> NDArray:
+        A[...] = f(Z, **kw)
+        return A
+
+    def bwd(D: NDArray, Z: NDArray, A: NDArray, T: NDArray) -> None:
+        D *= df(Z, **kw)  # type: ignore[misc]
+
+    return fwd, bwd
+
+
+class _Ctx(NamedTuple):
+    """Scratch vectors for one mini-batch size n_B and C outputs."""
+
+    ones_C: NDArray  # (C,): 1ᵀ M = column sums, via BLAS (faster than np.sum for small arrays)
+    col: NDArray  # (n_B,) scratch
+
+
+def _make_ctx(nb: int, C: int) -> _Ctx:
+    return _Ctx(np.ones(C), np.empty(nb))
+
+
+# Output kernels: from Z = z^(L) (may be overwritten) and the targets Yb (C, n_B),
+# write a^(L) into A and scale · δ^(L) into D, and the per-example losses as
+# lbuf − zbuf (two (n_B,) slices of per-epoch arrays). gidx, when given, holds
+# the flat indices of the true classes in a (C, n_B) array (hard labels).
+def _out_softmax_ce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
+                    zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
+    np.maximum.reduce(Z, axis=0, out=ctx.col)
+    Z -= ctx.col  # shifted logits z − max z: exp cannot overflow
+    np.exp(Z, out=A)
+    s = np.dot(ctx.ones_C, A, out=ctx.col)  # Σ_k e^{z_k − m}
+    A /= s  # softmax
+    # loss_n = log Σ_k e^{z_k − m} − Σ_c y_c (z_c − m)   (the columns of y sum to 1)
+    np.log(s, out=lbuf)
+    if gidx is not None:
+        Z.take(gidx, out=zbuf, mode="clip")  # one-hot y: Σ_c y_c (z_c − m) is the true class's entry
+    else:
+        np.multiply(Yb, Z, out=T)
+        np.dot(ctx.ones_C, T, out=zbuf)
+    np.subtract(A, Yb, out=D)  # δ^(L) = ŷ − y, no Jacobian
+    D *= scale
+
+
+def _out_logistic_bce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
+                      zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
+    # loss_n = Σ_k log(1 + e^{z_k}) − y_k z_k
+    np.logaddexp(0.0, Z, out=T)
+    np.dot(ctx.ones_C, T, out=lbuf)
+    np.multiply(Yb, Z, out=T)
+    np.dot(ctx.ones_C, T, out=zbuf)
+    expit(Z, out=A)
+    np.subtract(A, Yb, out=D)  # δ^(L) = σ(z) − y
+    D *= scale
+
+
+def _out_squared_error(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
+                       zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
+    fwd, bwd = kern  # the output activation's kernels
+    a = fwd(Z, A)
+    if a is not A:
+        A[...] = a
+    np.subtract(A, Yb, out=D)
+    np.multiply(D, D, out=T)
+    np.dot(ctx.ones_C, T, out=lbuf)
+    lbuf *= 0.5  # L = ½ ‖a − y‖²  (zbuf stays 0)
+    bwd(D, Z, A, T)  # δ^(L) = (a − y) ⊙ f'(z)
+    D *= scale
+
+
+def _out_kernels(act: _Act) -> Any:
+    return None if act.name == "softmax" else _kernels(act)
+
+
+_OUT = {
+    "softmax_cross_entropy": _out_softmax_ce,
+    "binary_cross_entropy": _out_logistic_bce,
+    "squared_error": _out_squared_error,
+}
+
+
+def _predicted_classes(A: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Class decisions from outputs of shape (C, N): argmax for C > 1, a > 0.5 for C = 1."""
+    if A.shape[0] == 1:
+        return (A[0] > 0.5).astype(np.intp)
+    return A.argmax(axis=0)
+
+
+def _evaluate_unchecked(
+    Ws: Sequence[NDArray], bs: Sequence[NDArray], acts: Sequence[_Act], X: NDArray, Y: NDArray,
+    true: NDArray[np.intp], loss: str,
+) -> tuple[float, float]:
+    """Mean data loss and accuracy of the network on (X, Y), one batch."""
+    a = X
+    for W, b, act in zip(Ws[:-1], bs[:-1], acts[:-1]):
+        Z = W @ a
+        Z += b[:, None]
+        a = _kernels(act)[0](Z, np.empty_like(Z))
+    Z = Ws[-1] @ a
+    Z += bs[-1][:, None]
+    A, D, T = np.empty_like(Z), np.empty_like(Z), np.empty_like(Z)
+    lbuf, zbuf = np.empty(Z.shape[1]), np.zeros(Z.shape[1])
+    ctx = _make_ctx(Z.shape[1], Z.shape[0])
+    _OUT[loss](Z, A, Y, D, T, lbuf, zbuf, 1.0, _out_kernels(acts[-1]), ctx, None)
+    acc = float(np.mean(_predicted_classes(A) == true))
+    return float(np.mean(lbuf - zbuf)), acc
+
+
+def _true_classes(Y: NDArray[np.float64]) -> NDArray[np.intp]:
+    if Y.shape[0] == 1:
+        return (Y[0] > 0.5).astype(np.intp)
+    return Y.argmax(axis=0)
+
+
+def _prepare_data(
+    X: ArrayLike, y: ArrayLike, M0: int, C: int, loss: str, func: str, xname: str, yname: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    X = _check_input(X, M0, func, xname)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{func}: {xname} must be a batch of shape (M_0, N) = ({M0}, N), one column per example; "
+            f"got one example of shape ({M0},). Use X[:, None] for a batch of one."
+        )
+    Y = _losses._as_targets(y, (C, X.shape[1]), _losses._TARGET_KIND[loss], func, yname)
+    return X, Y
+
+
+def evaluate(
+    params: Sequence[Mapping[str, ArrayLike]],
+    X: ArrayLike,
+    y: ArrayLike,
+    activations: Sequence[Any],
+    loss: str,
+) -> tuple[float, float]:
+    """Mean loss and classification accuracy of a network on a data set.
+
+    Parameters
+    ----------
+    params : list of dict, length L
+    X : array_like of shape (M_0, N)
+        One column per example.
+    y : array_like
+        One-hot targets of shape (M_L, N) or integer labels of shape (N,).
+    activations : list of str, length L
+    loss : {"softmax_cross_entropy", "binary_cross_entropy", "squared_error"}
+
+    Returns
+    -------
+    loss_value : float
+        ``(1/N) Σ_n L(y_n, ŷ_n)`` (no penalty term).
+    accuracy : float
+        Fraction of columns whose predicted class (argmax of a^(L), or
+        ``a^(L) > 0.5`` for a single output) matches the target's.
+
+    Examples
+    --------
+    >>> params = [{"W": np.array([[1.0], [-1.0]]), "b": np.zeros(2)}]
+    >>> X = np.array([[2.0, -3.0, 1.0]])
+    >>> evaluate(params, X, [0, 1, 1], ["softmax"], "softmax_cross_entropy")[1]
+    0.6666666666666666
+    """
+    Ws, bs = _check_params(params, "evaluate")
+    acts = _check_activations(activations, len(Ws), "evaluate", loss)
+    X, Y = _prepare_data(X, y, Ws[0].shape[1], Ws[-1].shape[0], loss, "evaluate", "X", "y")
+    with np.errstate(over="ignore", under="ignore"):
+        return _evaluate_unchecked(Ws, bs, acts, X, Y, _true_classes(Y), loss)
+
+
+def _positive_float(value: Any, name: str, func: str) -> float:
+    arr = as_float_array(value, name, func)
+    if arr.ndim != 0 or not float(arr) > 0.0:
+        raise ValueError(f"{func}: {name} must be a single number > 0, got {value!r}.")
+    return float(arr)
+
+
+def train(
+    params: Sequence[Mapping[str, ArrayLike]],
+    X: ArrayLike,
+    y: ArrayLike,
+    activations: Sequence[Any],
+    loss: str,
+    *,
+    learning_rate: float = 0.1,
+    epochs: int = 100,
+    batch_size: int = 1,
+    lam: float = 0.0,
+    momentum: float = 0.0,
+    X_val: ArrayLike | None = None,
+    y_val: ArrayLike | None = None,
+    patience: int | None = None,
+    monitor: str = "val_error",
+    shuffle: bool = True,
+    rng: np.random.Generator | int | None = None,
+    progress: bool | Callable[[int, History], Any] | None = None,
+) -> tuple[Params, History]:
+    """Train a network with (mini-batch) stochastic gradient descent.
+
+    Parameters
+    ----------
+    params : list of dict, length L
+        Initial ``params[l-1] = {"W": W^(l) (M_l, M_{l-1}), "b": b^(l) (M_l,)}``,
+        e.g. from :func:`fnnlib.network.init_params`. Not modified.
+    X : array_like of shape (M_0, N)
+        Training inputs, one column per example.
+    y : array_like
+        Integer labels of shape (N,), or targets of shape (M_L, N) (one-hot
+        columns, or real values for squared error).
+    activations : list of str, length L
+        ``[f_1, ..., f_L]`` as for :func:`fnnlib.network.forward`.
+    loss : {"softmax_cross_entropy", "binary_cross_entropy", "squared_error"}
+    learning_rate : float, default 0.1
+        The step size α > 0.
+    epochs : int, default 100
+        Maximum number of passes over the training set.
+    batch_size : int, default 1
+        Examples per update: 1 is the per-example SGD of the lecture's
+        algorithm; a value ≥ N gives full-batch gradient descent. The last
+        mini-batch of an epoch holds the N mod B leftover examples.
+    lam : float, default 0.0
+        λ ≥ 0 of the L2 penalty (λ/2) Σ ‖W^(l)‖_F² (weight decay); biases are
+        not penalised.
+    momentum : float, default 0.0
+        μ in [0, 1): classical momentum ``v ← μ v − α g``, ``θ ← θ + v``.
+    X_val, y_val : array_like, optional
+        Validation set, same layout as ``X`` and ``y``; evaluated after each epoch.
+    patience : int, optional
+        Early stopping: stop when the monitored validation value has not
+        improved (strictly) for ``patience`` consecutive epochs, and return the
+        parameters of the best epoch. Needs a validation set. Without it all
+        ``epochs`` run and the final parameters are returned.
+    monitor : {"val_error", "val_loss"}
+        What early stopping and ``best_epoch`` look at: the validation error
+        rate (as in the lecture's algorithm) or the validation loss.
+    shuffle : bool, default True
+        Reshuffle the training examples at the start of every epoch.
+    rng : numpy.random.Generator, int or None
+        Source of the shuffles; the same seed gives the same run.
+    progress : bool or callable, optional
+        ``True`` shows a tqdm bar on stdout (never stderr); a callable is
+        called as ``progress(epoch, history)`` after every epoch. Nothing is
+        printed by default.
+
+    Returns
+    -------
+    params : list of dict, length L
+        The trained parameters (new arrays).
+    history : History
+        Per-epoch training and validation loss and accuracy, the best epoch,
+        and whether training stopped early.
+
+    Raises
+    ------
+    FloatingPointError
+        When the training loss becomes NaN or infinite (the updates diverged:
+        lower the learning rate).
+
+    Notes
+    -----
+    One step on a mini-batch B of size n_B (columns of X):
+    ``g_W^(l) = Δ^(l) A^(l-1)ᵀ / n_B + λ W^(l)``, ``g_b^(l) = Δ^(l) 1 / n_B``
+    (backpropagation as in :func:`fnnlib.network.backward`), then
+    ``θ ← θ − α g`` (or the momentum update). This is nndl's Algorithm 4.1,
+    with mini-batches and momentum as options.
+
+    Examples
+    --------
+    >>> from fnnlib.network import init_params, predict
+    >>> X = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]])   # XOR, one column per example
+    >>> y = np.array([0, 1, 1, 0])
+    >>> p0 = init_params([2, 4, 1], "xavier", rng=0)
+    >>> p, hist = train(p0, X, y, ["tanh", "logistic"], "binary_cross_entropy",
+    ...                 learning_rate=0.5, epochs=500, rng=0)
+    >>> (predict(p, X, ["tanh", "logistic"]) > 0.5).astype(int)
+    array([[0, 1, 1, 0]])
+    >>> hist.train_accuracy[-1]
+    1.0
+    """
+    func = "train"
+    Ws0, bs0 = _check_params(params, func)
+    L = len(Ws0)
+    acts = _check_activations(activations, L, func, loss)
+    sizes = [Ws0[0].shape[1]] + [W.shape[0] for W in Ws0]
+    M0, C = sizes[0], sizes[-1]
+    X, Y = _prepare_data(X, y, M0, C, loss, func, "X", "y")
+    N = X.shape[1]
+    alpha = _positive_float(learning_rate, "learning_rate", func)
+    if not math.isfinite(alpha):
+        raise ValueError(f"{func}: learning_rate must be finite, got {learning_rate!r}.")
+    epochs = check_positive_int(epochs, "epochs", func)
+    B = min(check_positive_int(batch_size, "batch_size", func), N)
+    lam = _check_lam(lam, func)
+    mu = float(as_float_array(momentum, "momentum", func))
+    if not 0.0 <= mu < 1.0:
+        raise ValueError(f"{func}: momentum must be in [0, 1), got {momentum!r}.")
+    check_choice(monitor, ("val_error", "val_loss"), "monitor", func)
+    if (X_val is None) != (y_val is None):
+        raise ValueError(f"{func}: give both X_val and y_val for a validation set, or neither.")
+    has_val = X_val is not None
+    if has_val:
+        Xv, Yv = _prepare_data(X_val, y_val, M0, C, loss, func, "X_val", "y_val")  # type: ignore[arg-type]
+        true_v = _true_classes(Yv)
+    if patience is not None:
+        patience = check_positive_int(patience, "patience", func)
+        if not has_val:
+            raise ValueError(
+                f"{func}: early stopping (patience={patience}) needs a validation set; pass X_val and "
+                "y_val, or leave patience=None to run all epochs."
+            )
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"{func}: progress must be True/False, None or a callable(epoch, history).")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"{func}: shuffle must be True or False, got {shuffle!r}.")
+    gen = make_rng(rng, func)
+
+    # --- private copies: θ = [vec [W^(1) | b^(1)], ..., vec [W^(L) | b^(L)]] ---
+    theta = np.empty(sum((W.shape[1] + 1) * W.shape[0] for W in Ws0))
+    step = np.zeros_like(theta)  # α · (gradient of the risk), written layer by layer
+    W_augs: list[NDArray] = []  # [W^(l) | b^(l)], shape (M_l, M_{l-1} + 1), views into θ
+    g_augs: list[NDArray] = []  # the matching views into the step vector
+    decay_coef = np.zeros_like(theta) if lam else None  # α λ on weights, 0 on biases
+    offset = 0
+    for W0, b0 in zip(Ws0, bs0):
+        shape = (W0.shape[0], W0.shape[1] + 1)
+        size = shape[0] * shape[1]
+        W_augs.append(theta[offset:offset + size].reshape(shape))
+        g_augs.append(step[offset:offset + size].reshape(shape))
+        W_augs[-1][:, :-1] = W0
+        W_augs[-1][:, -1] = b0
+        if decay_coef is not None:
+            decay_coef[offset:offset + size].reshape(shape)[:, :-1] = alpha * lam
+        offset += size
+    Ws = [Wa[:, :-1] for Wa in W_augs]  # views: they follow the in-place updates
+    bs = [Wa[:, -1] for Wa in W_augs]
+    W_Ts = [W.T for W in Ws]
+    decay = np.empty_like(theta) if lam else None
+    velocity = np.zeros_like(theta) if mu else None
+
+    kernels = [_kernels(act) for act in acts[:-1]]
+    fwds = [k[0] for k in kernels]
+    bwds = [k[1] for k in kernels]
+    out_kernel = _OUT[loss]
+    out_kern = _out_kernels(acts[-1])
+
+    # --- data, stored example-major with a column of ones (the augmented input [x; 1]),
+    #     so each mini-batch is one contiguous block of rows ---
+    XT = np.ones((N, M0 + 1))
+    XT[:, :M0] = X.T
+    YT = np.ascontiguousarray(Y.T)  # (N, C)
+    true = _true_classes(Y)
+    XsT, YsT = np.empty_like(XT), np.empty_like(YT)
+    true_s = np.empty_like(true)
+    logs_ep = np.empty(N)  # per example: the loss is logs_ep − zy_ep
+    zy_ep = np.zeros(N)
+    pred_ep = np.empty(N, dtype=np.intp)
+
+    # --- mini-batches [s, e) and buffers for a full batch and for the smaller last one ---
+    batches = [(s, min(s + B, N)) for s in range(0, N, B)]
+    buffers = {}
+    for nb in {e - s for s, e in batches}:
+        Zb = [np.empty((m, nb)) for m in sizes[1:]]
+        A_aug = [np.ones((m + 1, nb)) for m in sizes[1:-1]]  # [a^(l); 1], the ones row stays
+        Ab = [A[:-1] for A in A_aug] + [np.empty((C, nb))]
+        Db = [np.empty((m, nb)) for m in sizes[1:]]
+        Tb = [np.empty((m, nb)) for m in sizes[1:]]
+        buffers[nb] = (Zb, A_aug, Ab, Db, Tb, _make_ctx(nb, C))
+    single_class = C == 1
+    # hard one-hot targets of a softmax output: the loss needs only the true class's logit,
+    # gathered with flat indices y_n · n_B + (n − s) into the (C, n_B) block
+    hard = loss == "softmax_cross_entropy" and bool(np.all((Y == 0.0) | (Y == 1.0)))
+    if hard:
+        col_in_batch = np.concatenate([np.arange(e - s) for s, e in batches])
+        batch_len = np.concatenate([np.full(e - s, e - s) for s, e in batches])
+        gidx = np.empty(N, dtype=np.intp)
+    steps = [(s, e, buffers[e - s], alpha / (e - s)) for s, e in batches]
+
+    history = History()
+    best_value = math.inf
+    best_theta: NDArray | None = None
+    wait = 0
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, file=sys.stdout, desc="epochs")
+
+    try:
+        for epoch in range(1, epochs + 1):
+            if shuffle:
+                perm = gen.permutation(N)
+                np.take(XT, perm, axis=0, out=XsT)
+                np.take(YT, perm, axis=0, out=YsT)
+                np.take(true, perm, out=true_s)
+            elif epoch == 1:
+                XsT[...], YsT[...], true_s[...] = XT, YT, true
+            if hard:
+                np.multiply(true_s, batch_len, out=gidx)
+                gidx += col_in_batch
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                for s, e, (Zb, A_aug, Ab, Db, Tb, ctx), scale in steps:
+                    a = XsT[s:e].T  # [a^(0); 1], shape (M_0 + 1, n_B), a view
+                    Yb = YsT[s:e].T  # (C, n_B)
+                    # forward: z^(l) = [W^(l) | b^(l)] [a^(l-1); 1], a^(l) = f_l(z^(l))
+                    acts_in = [a]
+                    for l in range(L - 1):
+                        Z = np.matmul(W_augs[l], a, out=Zb[l])
+                        fwds[l](Z, Ab[l])
+                        a = A_aug[l]
+                        acts_in.append(a)
+                    Z = np.matmul(W_augs[-1], a, out=Zb[-1])
+                    # output layer: a^(L), α δ^(L) / n_B, and the per-example losses
+                    out_kernel(Z, Ab[-1], Yb, Db[-1], Tb[-1], logs_ep[s:e], zy_ep[s:e], scale, out_kern,
+                               ctx, gidx[s:e] if hard else None)
+                    if single_class:
+                        np.greater(Ab[-1][0], 0.5, out=pred_ep[s:e], casting="unsafe")
+                    else:
+                        Ab[-1].argmax(axis=0, out=pred_ep[s:e])
+                    # backward, straight into the flat step vector α g (α folded into δ^(L))
+                    D = Db[-1]
+                    for l in range(L - 1, -1, -1):
+                        # α [Δ^(l) A^(l-1)ᵀ | Δ^(l) 1] / n_B: weight and bias gradients at once
+                        np.matmul(D, acts_in[l].T, out=g_augs[l])
+                        if l:
+                            D_prev = np.matmul(W_Ts[l], D, out=Db[l - 1])  # W^(l)ᵀ Δ^(l)
+                            bwds[l - 1](D_prev, Zb[l - 1], Ab[l - 1], Tb[l - 1])  # ⊙ f'(z^(l-1))
+                            D = D_prev
+                    # update θ; weight decay α λ W on the weights only
+                    if lam:
+                        np.multiply(theta, decay_coef, out=decay)
+                        step += decay
+                    if mu:
+                        velocity *= mu  # v ← μ v − α g
+                        velocity -= step
+                        theta += velocity  # θ ← θ + v
+                    else:
+                        theta -= step  # θ ← θ − α g
+
+            train_loss = float((logs_ep.sum() - zy_ep.sum()) / N)
+            if not math.isfinite(train_loss) or not np.isfinite(theta).all():
+                raise FloatingPointError(
+                    f"{func}: the training loss became {train_loss} in epoch {epoch}: the updates "
+                    f"diverged. Lower learning_rate (now {alpha:g})"
+                    + (f" or momentum (now {mu:g})" if mu else "")
+                    + ", or standardise the inputs."
+                )
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.train_accuracy.append(float(np.count_nonzero(pred_ep == true_s)) / N)
+            if has_val:
+                with np.errstate(over="ignore", under="ignore"):
+                    v_loss, v_acc = _evaluate_unchecked(Ws, bs, acts, Xv, Yv, true_v, loss)
+                history.val_loss.append(v_loss)
+                history.val_accuracy.append(v_acc)
+                value = 1.0 - v_acc if monitor == "val_error" else v_loss
+                if value < best_value:
+                    best_value, history.best_epoch, wait = value, epoch, 0
+                    if patience is not None:
+                        best_theta = theta.copy()
+                else:
+                    wait += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{train_loss:.4g}")
+            elif callable(progress) and not isinstance(progress, bool):
+                progress(epoch, history)
+            if patience is not None and wait >= patience:
+                history.stopped_early = epoch < epochs
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+
+    if best_theta is not None:
+        theta[...] = best_theta
+    trained = [{"W": W.copy(), "b": b.copy()} for W, b in zip(Ws, bs)]  # contiguous copies
+    return trained, history
