@@ -3,6 +3,7 @@
 #
 #   make lab                 open the course in JupyterLab
 #   make test                run every test (library, doctests, notebooks, release, grading pipeline)
+#   make lectures [NB=…]     re-execute the lecture notebooks in place (stored outputs)
 #   make release             regenerate exercises/ from solutions/ with nbgrader
 #   make autograde A=<id>    grade every submission under grading/submitted/*/<id>/
 #   make feedback A=<id>     write HTML feedback for the graded submissions of <id>
@@ -17,10 +18,10 @@ JOBS   ?= 2
 # nbgrader runs `alembic` from PATH, so the venv must come first on it
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 
-.PHONY: help lab test test-fast release check-release autograde feedback grades bench clean venv
+.PHONY: lectures help lab test test-fast release check-release autograde feedback grades bench clean venv
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -47,6 +48,15 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	@echo "==> library tests and doctests only (no notebooks, no nbgrader)"
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules fnnlib tests -m "not pipeline" --ignore=tests/pipeline
+
+lectures: $(STAMP)
+	@echo "==> executing every lecture in place (outputs stored, no timing metadata)"
+	@for nb in $(or $(NB),lectures/[0-9][0-9]-*.ipynb); do echo "    $$nb"; \
+		$(BIN)/python -c "import nbformat as n, sys; p = sys.argv[1]; nb = n.read(p, 4); \
+		[c.metadata.pop('execution', None) for c in nb.cells]; n.write(nb, p)" "$$nb" || exit 1; \
+		MPLBACKEND=module://matplotlib_inline.backend_inline $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 "$$nb" --log-level=WARN || exit 1; \
+	done
 
 release: $(STAMP)
 	@echo "==> regenerating exercises/ from solutions/ with nbgrader generate_assignment"

@@ -20,8 +20,8 @@ Conventions shared by every function here:
 - **Kinks.** At a point where ``f`` is not differentiable the derivative takes
   the value of the flat or negative piece: ReLU'(0) = 0, leaky ReLU'(0) =
   PReLU'(0) = γ, ELU'(0) = γ (= 1 for the default γ = 1, where ELU is smooth),
-  hard-logistic'(±2) = 0, hard-tanh'(±1) = 0. Each is a valid subgradient;
-  PyTorch makes the same choices.
+  hard-logistic'(±2) = 0, hard-tanh'(±1) = 0. Each value lies between the
+  one-sided derivatives (a valid subgradient); PyTorch makes the same choices.
 - **Bad input** raises: NaN or ±inf in ``z`` gives ``ValueError`` (an
   activation does not hide a NaN from upstream), strings and complex numbers
   give ``TypeError``. Parameters (``gamma``, ``beta``) are keyword-only, have
@@ -115,7 +115,8 @@ def _real(value: Any, name: str, func: str, *, minimum: float | None = None) -> 
     if arr.ndim != 0:
         hint = " For one γ per neuron use prelu." if name == "gamma" else ""
         raise ValueError(
-            f"{func}: {name} must be a single number, got an array of shape {shape_str(arr.shape)}.{hint}"
+            f"{func}: {name} must be a single number, "
+            f"got an array of shape {shape_str(arr.shape)}.{hint}"
         )
     if minimum is not None and arr < minimum:
         raise ValueError(f"{func}: {name} must be >= {minimum}, got {float(arr)}.")
@@ -156,7 +157,8 @@ def _swish_grad(z: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
 
 
 def _leaky(z: NDArray[np.float64], gamma: Any) -> NDArray[np.float64]:
-    return np.where(z > 0, z, gamma * z)
+    # min(z, 0) keeps the unused branch from overflowing when γ and z are both large.
+    return np.where(z > 0, z, gamma * np.minimum(z, 0.0))
 
 
 def _leaky_grad(z: NDArray[np.float64], gamma: Any) -> NDArray[np.float64]:
@@ -177,7 +179,10 @@ def _prelu_gamma(gamma: ArrayLike, z: NDArray[np.float64], func: str) -> NDArray
         "with z of shape (M,) or (M, N), one column per example."
     )
     if g.ndim == 1 and z.ndim == 2 and g.shape[0] == z.shape[1]:
-        msg += " gamma matches the second axis: did you pass the (N, M) array instead of its transpose .T?"
+        msg += (
+            " gamma matches the second axis: did you pass the (N, M) array "
+            "instead of its transpose .T?"
+        )
     raise ValueError(msg)
 
 
@@ -192,7 +197,7 @@ def _z_phi_pdf(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return zc * np.exp(-0.5 * zc * zc) / _SQRT_2PI
 
 
-def _gelu_tanh_arg(z: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _gelu_tanh_arg(z: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     """(zc, t, dt/dz) with t = 2u = 2√(2/π)(zc + 0.044715 zc³) and zc = z clipped to ±50.
 
     Beyond |z| = 50, σ(t) is exactly 0 or 1 and σ'(t) exactly 0 in float64,
@@ -210,7 +215,8 @@ def _pieces(Z: ArrayLike, func: str) -> NDArray[np.float64]:
     if P.ndim == 0 or P.shape[0] == 0:
         raise ValueError(
             f"{func}: Z has shape {shape_str(P.shape)}; expected the K >= 1 affine pieces stacked "
-            "on the first axis, shape (K, ...), e.g. (K, M, N). Build it with np.stack([z_1, ..., z_K])."
+            "on the first axis, shape (K, ...), e.g. (K, M, N). "
+            "Build it with np.stack([z_1, ..., z_K])."
         )
     return P
 
@@ -253,7 +259,7 @@ def logistic_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which σ' is evaluated.
 
     Returns
     -------
@@ -279,7 +285,7 @@ def tanh(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a tanh unit.
 
     Returns
     -------
@@ -289,8 +295,8 @@ def tanh(z: ArrayLike) -> FloatOut:
     Notes
     -----
     tanh(z) = (e^{z} − e^{−z}) / (e^{z} + e^{−z}) = 2σ(2z) − 1
-    (Lecture 01, §Sigmoid family): tanh is a logistic stretched to (−1, 1)
-    and compressed twice along z.
+    (Lecture 01, §Sigmoid family): tanh is the logistic stretched from (0, 1)
+    to (−1, 1) and compressed by a factor 2 along z.
 
     Examples
     --------
@@ -306,7 +312,7 @@ def tanh_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which tanh' is evaluated.
 
     Returns
     -------
@@ -323,7 +329,8 @@ def tanh_grad(z: ArrayLike) -> FloatOut:
     >>> tanh_grad(np.array([0.0, 1.0]))
     array([1.        , 0.41997434])
     """
-    zc = np.clip(_z(z, "tanh_grad"), -400.0, 400.0)  # tanh' is exactly 0 in float64 beyond; 2z stays finite
+    # Beyond |z| = 400, tanh' is exactly 0 in float64; clipping keeps 2z finite.
+    zc = np.clip(_z(z, "tanh_grad"), -400.0, 400.0)
     return _out(4.0 * _sigma_grad(2.0 * zc))
 
 
@@ -333,7 +340,7 @@ def hard_logistic(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a hard-logistic unit.
 
     Returns
     -------
@@ -360,7 +367,7 @@ def hard_logistic_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which the slope of hard-logistic is taken.
 
     Returns
     -------
@@ -385,7 +392,7 @@ def hard_tanh(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a hard-tanh unit.
 
     Returns
     -------
@@ -412,7 +419,7 @@ def hard_tanh_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which the slope of hard-tanh is taken.
 
     Returns
     -------
@@ -442,7 +449,7 @@ def relu(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a ReLU unit.
 
     Returns
     -------
@@ -467,7 +474,7 @@ def relu_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which ReLU' is evaluated.
 
     Returns
     -------
@@ -495,7 +502,7 @@ def leaky_relu(z: ArrayLike, *, gamma: float = 0.01) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a leaky ReLU unit.
     gamma : float, default 0.01
         Slope for z ≤ 0, any finite real number; usually small and positive.
         γ = 0 gives ReLU, γ = 1 the identity. One γ per neuron: use :func:`prelu`.
@@ -523,7 +530,7 @@ def leaky_relu_grad(z: ArrayLike, *, gamma: float = 0.01) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which the slope of leaky ReLU is taken.
     gamma : float, default 0.01
         Slope for z ≤ 0, as in :func:`leaky_relu`.
 
@@ -584,7 +591,7 @@ def prelu_grad(z: ArrayLike, *, gamma: ArrayLike = 0.25) -> FloatOut:
     Parameters
     ----------
     z : array_like of shape (M,) or (M, N)
-        Net input, as in :func:`prelu`.
+        Net input at which ∂a/∂z is taken, as in :func:`prelu`.
     gamma : float or array_like of shape (M,), default 0.25
         One slope per neuron (or one shared), as in :func:`prelu`.
 
@@ -612,7 +619,7 @@ def prelu_grad_gamma(z: ArrayLike, *, gamma: ArrayLike = 0.25) -> FloatOut:
     Parameters
     ----------
     z : array_like of shape (M,) or (M, N)
-        Net input, as in :func:`prelu`.
+        Net input at which ∂a/∂γ is taken, as in :func:`prelu`.
     gamma : float or array_like of shape (M,), default 0.25
         Checked against z as in :func:`prelu`, so the same keyword arguments
         serve all three PReLU functions; the result does not depend on it.
@@ -645,7 +652,7 @@ def elu(z: ArrayLike, *, gamma: float = 1.0) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of an ELU unit.
     gamma : float, default 1.0
         Scale of the negative part, finite and ≥ 0; the output saturates at −γ.
         γ = 0 gives ReLU. A negative γ is rejected: it would make ELU
@@ -678,7 +685,7 @@ def elu_grad(z: ArrayLike, *, gamma: float = 1.0) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which ELU' is evaluated.
     gamma : float, default 1.0
         As in :func:`elu`.
 
@@ -709,7 +716,7 @@ def softplus(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a softplus unit.
 
     Returns
     -------
@@ -737,7 +744,7 @@ def softplus_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which softplus' is evaluated.
 
     Returns
     -------
@@ -767,7 +774,7 @@ def swish(z: ArrayLike, *, beta: float = 1.0) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a swish unit.
     beta : float, default 1.0
         Any finite real. β = 0 gives z/2 (linear); as β → +∞ swish tends to
         ReLU. β = 1 is also called SiLU.
@@ -796,7 +803,7 @@ def swish_grad(z: ArrayLike, *, beta: float = 1.0) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which swish' is evaluated.
     beta : float, default 1.0
         As in :func:`swish`.
 
@@ -823,7 +830,7 @@ def gelu(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a GELU unit.
 
     Returns
     -------
@@ -851,7 +858,7 @@ def gelu_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which GELU' is evaluated.
 
     Returns
     -------
@@ -879,7 +886,7 @@ def gelu_tanh(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a GELU unit (tanh approximation).
 
     Returns
     -------
@@ -909,7 +916,7 @@ def gelu_tanh_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which the slope of the tanh approximation is taken.
 
     Returns
     -------
@@ -937,7 +944,7 @@ def gelu_sigmoid(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a GELU unit (sigmoid approximation).
 
     Returns
     -------
@@ -964,7 +971,7 @@ def gelu_sigmoid_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input at which the slope of z σ(1.702 z) is taken.
 
     Returns
     -------
@@ -996,7 +1003,7 @@ def identity(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input of a linear (output) unit.
 
     Returns
     -------
@@ -1013,7 +1020,7 @@ def identity(z: ArrayLike) -> FloatOut:
     >>> identity([1, -2])
     array([ 1., -2.])
     """
-    return _out(_z(z, "identity"))
+    return _out(np.array(_z(z, "identity"), dtype=np.float64, copy=True))
 
 
 def identity_grad(z: ArrayLike) -> FloatOut:
@@ -1022,7 +1029,7 @@ def identity_grad(z: ArrayLike) -> FloatOut:
     Parameters
     ----------
     z : array_like, any shape
-        Net input.
+        Net input; only its shape matters.
 
     Returns
     -------

@@ -100,11 +100,11 @@ class Tensor:
 
     Notes
     -----
-    Operators: ``+ - * /`` (elementwise, numpy broadcasting), unary ``-``,
-    ``**`` (elementwise; the exponent may be a number or a tensor: ∂(a^p)/∂p = a^p log a
-    is taken as 0 where a <= 0), ``@`` (1-D or 2-D operands) and ``.T``.
-    Methods: ``sum``, ``mean``, ``exp``,
-    ``log``, ``tanh``, ``logistic``, ``relu``, ``reshape``, indexing ``t[i]``.
+    Operators: ``+ - * /`` (elementwise, numpy broadcasting), unary ``-``, ``**``
+    (elementwise; the exponent may be a number or a tensor, and ∂(a^p)/∂p = a^p log a
+    is taken as 0 where a <= 0), ``@`` (1-D or 2-D operands) and ``.T``. Methods:
+    ``sum``, ``mean``, ``exp``, ``log``, ``tanh``, ``logistic``, ``relu``,
+    ``reshape``, and indexing ``t[i]`` (so a bias is added as ``b[:, None]``).
     ``numpy`` ufuncs (``np.exp(t)``) are refused on purpose: use this module's
     :func:`exp` so the operation is recorded in the graph.
 
@@ -485,7 +485,7 @@ def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
         g = g.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
-        pass
+        g = g.sum(axis=stretched, keepdims=True)
     return g.reshape(shape)
 
 

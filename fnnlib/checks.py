@@ -194,13 +194,15 @@ def check_array(
     inputs: ArrayLike | None = None,
     input_name: str = "x",
     mistakes: Mapping[str, ArrayLike] | None = None,
+    dtype: Any = None,
 ) -> None:
     """Check a returned array against the expected one, explaining any difference.
 
     The checks run in this order, and the first that fails raises:
     type (a NumPy array or a number; not None, a list or another object),
-    shape, dtype (boolean answers must be boolean, numbers must be real),
-    non-finite values (inf or NaN where a finite value was expected), values.
+    shape, dtype (boolean answers must be boolean, numbers must be real, and
+    ``dtype`` if given), non-finite values (inf or NaN where a finite value
+    was expected), values.
 
     Parameters
     ----------
@@ -227,6 +229,9 @@ def check_array(
         Known wrong answers: ``{hint: wrong_answer}``. When ``got`` reproduces
         one of them (same shape, equal within tolerance), its hint is added to
         the message, e.g. ``{"np.any instead of np.all": any_mask}``.
+    dtype : data-type, optional
+        If given, ``got`` must have exactly this dtype (e.g. ``np.float64``);
+        a Python float counts as float64, a Python int as int64.
 
     Raises
     ------
@@ -316,6 +321,11 @@ def check_array(
         return
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise AssertionError(f"{name}: got an array of dtype {arr.dtype}; expected numbers.")
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        raise AssertionError(
+            f"{name}: got dtype {arr.dtype}; expected {np.dtype(dtype)}. Convert the input first, "
+            f"e.g. x = np.asarray(x, dtype=np.{np.dtype(dtype)}), so the whole computation runs in it."
+        )
     if arr.dtype == np.bool_:
         raise AssertionError(
             f"{name}: got True/False values; expected numbers. Convert with .astype(float) only if a "
@@ -461,10 +471,24 @@ def _locate_warning(
     return None
 
 
-def _not_vectorised_hint(f: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-    """If ``f`` fails on an array but works on one number, say it is not vectorised."""
+def _exception_hint(
+    exc: Exception, f: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]
+) -> str:
+    """A hint for an exception raised by a student's function, or ''."""
+    if isinstance(exc, OverflowError):  # math.exp(800): "math range error"
+        return " " + _warning_advice("overflow")
+    if isinstance(exc, FloatingPointError):  # under np.seterr(all="raise")
+        return " " + _warning_advice(str(exc))
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return (
+            " The shapes do not fit together: check the shape of every array in that line. To add a "
+            "(M,) vector to every column of an (M, N) matrix write v[:, None]; for an outer product "
+            "use np.outer."
+        )
     first = args[0] if args else None
     if not isinstance(first, np.ndarray) or first.size < 2:
+        return ""
+    if any(isinstance(a, np.ndarray) and a.size > 1 for a in args[1:]):
         return ""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -489,7 +513,8 @@ def check_function(
     atol: float = 1e-10,
     symbols: str | None = None,
     mistakes: Mapping[str, Callable[..., Any] | ArrayLike] | None = None,
-) -> NDArray[Any]:
+    dtype: Any = None,
+) -> None:
     """Call a student's function and compare what it returns with a reference.
 
     Four things are checked, in order: the call does not raise (a
@@ -525,11 +550,8 @@ def check_function(
     mistakes : mapping of str to callable or array_like, optional
         Known wrong answers ``{hint: wrong}``; a callable is evaluated like the
         reference. See :func:`check_array`.
-
-    Returns
-    -------
-    got : ndarray
-        The student's result as an array, for further checks in the test.
+    dtype : data-type, optional
+        The dtype the result must have, e.g. ``np.float64``.
 
     Raises
     ------
@@ -547,6 +569,10 @@ def check_function(
     ``RuntimeWarning`` are recorded and dropped (a test cell must not write to
     stderr), never reported as a failure.
 
+    It returns None on purpose: nbgrader reads a test cell's displayed output
+    as a partial-credit score, so a check that is the last line of a cell
+    must display nothing.
+
     Examples
     --------
     >>> import numpy as np
@@ -554,7 +580,6 @@ def check_function(
     ...     return 1.0 / (1.0 + np.exp(-x))
     >>> x = np.array([0.0, 1.0])
     >>> check_function(naive_logistic, lambda x: 1.0 / (1.0 + np.exp(-x)), x, "logistic")
-    array([0.5       , 0.73105858])
     >>> check_function(naive_logistic, np.array([0.0, 1.0]), np.array([-800.0, 800.0]), "logistic")
     Traceback (most recent call last):
     ...
@@ -583,7 +608,7 @@ def check_function(
         except NotImplementedError:
             raise
         except Exception as exc:
-            hint = _not_vectorised_hint(f, originals, kw)
+            hint = _exception_hint(exc, f, originals, kw)
             raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}\nwhen called as {call}.{hint}") from exc
 
     for pname, before, after in zip(pnames, originals, work):
@@ -627,8 +652,8 @@ def check_function(
         inputs=first if elementwise else None,
         input_name=pnames[0] if pnames else "x",
         mistakes=wrong,
+        dtype=dtype,
     )
-    return np.asarray(got)
 
 
 # --------------------------------------------------------------------------- check_does_not_use
@@ -642,8 +667,9 @@ def check_does_not_use(
     Used where an exercise asks students to write something themselves (σ
     without ``scipy.special.expit``, tanh through the logistic without
     ``np.tanh``). The names are looked up in the function's syntax tree:
-    variables, attributes (``np.tanh`` uses ``tanh``) and imports; the
-    docstring and comments do not count.
+    global names it reads, attributes (``np.tanh`` uses ``tanh``) and
+    imports. The docstring, comments, and the function's own variables and
+    arguments (a result stored in a variable called ``tanh``) do not count.
 
     Parameters
     ----------
@@ -683,10 +709,17 @@ def check_does_not_use(
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError):
         return
+    local: set[str] = set()  # the function's own variables and arguments may have any name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            local.add(node.id)
+        elif isinstance(node, ast.arg):
+            local.add(node.arg)
     used: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            used.add(node.id)
+            if node.id not in local:
+                used.add(node.id)
         elif isinstance(node, ast.Attribute):
             used.add(node.attr)
         elif isinstance(node, ast.alias):

@@ -592,7 +592,7 @@ def loss_surface(
             "or shrink the ranges."
         )
     if ax is None:
-        fig = plt.figure(figsize=(6.4, 5))
+        fig = plt.figure(figsize=(6.4, 5), layout="constrained")
         ax = fig.add_subplot(projection="3d") if kind == "surface" else fig.add_subplot()
     else:
         _check_ax(ax, func, three_d=(kind == "surface"))
@@ -604,7 +604,7 @@ def loss_surface(
         ax.contour(W1, W2, L, levels=filled.levels, colors="k", linewidths=0.3, alpha=0.5)
         ax.figure.colorbar(filled, ax=ax, label=zlabel)
         if mark_min:
-            ax.plot(*w_min, marker="*", ms=14, color="#d62728", mec="w", ls="none",
+            ax.plot(*w_min, marker="*", ms=14, color="#d62728", mec="w", ls="none", clip_on=False, zorder=4,
                     label=f"grid minimum ({w_min[0]:.2f}, {w_min[1]:.2f})")
     else:
         ax.plot_surface(W1, W2, L, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
@@ -612,7 +612,9 @@ def loss_surface(
         if mark_min:
             ax.scatter([w_min[0]], [w_min[1]], [float(L[i_min])], marker="*", s=120, color="#d62728",
                        label=f"grid minimum ({w_min[0]:.2f}, {w_min[1]:.2f})")
-    if mark_min:
+    if mark_min and kind == "contour":  # below the axes, so it never hides the surface or the point
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small", frameon=False)
+    elif mark_min:
         ax.legend(loc="upper right", fontsize="small")
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")

@@ -171,17 +171,18 @@ def _make_ctx(nb: int, C: int) -> _Ctx:
 
 # Output kernels: from Z = z^(L) (may be overwritten) and the targets Yb (C, n_B),
 # write a^(L) into A and scale · δ^(L) into D, and the per-example losses as
-# lbuf − zbuf (two (n_B,) slices of per-epoch arrays). gidx, when given, holds
-# the flat indices of the true classes in a (C, n_B) array (hard labels).
+# lbuf − zbuf (two (n_B,) slices of per-epoch arrays). The softmax kernel leaves
+# Σ_k e^{z_k − m} in lbuf instead, and its logarithm is taken once per epoch
+# (see _LOG_AT_END). gidx, when given, holds the flat indices of the true
+# classes in a (C, n_B) array (hard labels).
 def _out_softmax_ce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
                     zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
     np.maximum.reduce(Z, axis=0, out=ctx.col)
     Z -= ctx.col  # shifted logits z − max z: exp cannot overflow
     np.exp(Z, out=A)
-    s = np.dot(ctx.ones_C, A, out=ctx.col)  # Σ_k e^{z_k − m}
+    s = np.dot(ctx.ones_C, A, out=lbuf)  # Σ_k e^{z_k − m}
     A /= s  # softmax
     # loss_n = log Σ_k e^{z_k − m} − Σ_c y_c (z_c − m)   (the columns of y sum to 1)
-    np.log(s, out=lbuf)
     if gidx is not None:
         Z.take(gidx, out=zbuf, mode="clip")  # one-hot y: Σ_c y_c (z_c − m) is the true class's entry
     else:
@@ -221,6 +222,8 @@ def _out_kernels(act: _Act) -> Any:
     return None if act.name == "softmax" else _kernels(act)
 
 
+_LOG_AT_END = frozenset({"softmax_cross_entropy"})  # kernels that leave the log's argument in lbuf
+
 _OUT = {
     "softmax_cross_entropy": _out_softmax_ce,
     "binary_cross_entropy": _out_logistic_bce,
@@ -252,6 +255,8 @@ def _evaluate_unchecked(
     ctx = _make_ctx(Z.shape[1], Z.shape[0])
     _OUT[loss](Z, A, Y, D, T, lbuf, zbuf, 1.0, _out_kernels(acts[-1]), ctx, None)
     acc = float(np.mean(_predicted_classes(A) == true))
+    if loss in _LOG_AT_END:
+        lbuf = np.log(lbuf)
     return float(np.mean(lbuf - zbuf)), acc
 
 
@@ -313,6 +318,14 @@ def evaluate(
     X, Y = _prepare_data(X, y, Ws[0].shape[1], Ws[-1].shape[0], loss, "evaluate", "X", "y")
     with np.errstate(over="ignore", under="ignore"):
         return _evaluate_unchecked(Ws, bs, acts, X, Y, _true_classes(Y), loss)
+
+
+def _diverged(func: str, value: Any, epoch: int, alpha: float, mu: float) -> str:
+    return (
+        f"{func}: the training loss became {value} in epoch {epoch}: the updates diverged. Lower "
+        f"learning_rate (now {alpha:g})" + (f" or momentum (now {mu:g})" if mu else "")
+        + ", or standardise the inputs."
+    )
 
 
 def _positive_float(value: Any, name: str, func: str) -> float:
@@ -498,7 +511,7 @@ def train(
     true = _true_classes(Y)
     XsT, YsT = np.empty_like(XT), np.empty_like(YT)
     true_s = np.empty_like(true)
-    logs_ep = np.empty(N)  # per example: the loss is logs_ep − zy_ep
+    logs_ep = np.empty(N)  # per example, loss = logs_ep − zy_ep (softmax: log taken per epoch)
     zy_ep = np.zeros(N)
     pred_ep = np.empty(N, dtype=np.intp)
 
@@ -520,7 +533,13 @@ def train(
         col_in_batch = np.concatenate([np.arange(e - s) for s, e in batches])
         batch_len = np.concatenate([np.full(e - s, e - s) for s, e in batches])
         gidx = np.empty(N, dtype=np.intp)
-    steps = [(s, e, buffers[e - s], alpha / (e - s)) for s, e in batches]
+    # everything a step needs, as views made once: the buffers above are refilled in place
+    steps = [
+        (XsT[s:e].T, YsT[s:e].T, buffers[e - s], alpha / (e - s), logs_ep[s:e], zy_ep[s:e],
+         gidx[s:e] if hard else None, pred_ep[s:e])
+        for s, e in batches
+    ]
+    log_at_end = loss in _LOG_AT_END
 
     history = History()
     best_value = math.inf
@@ -544,53 +563,53 @@ def train(
             if hard:
                 np.multiply(true_s, batch_len, out=gidx)
                 gidx += col_in_batch
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                for s, e, (Zb, A_aug, Ab, Db, Tb, ctx), scale in steps:
-                    a = XsT[s:e].T  # [a^(0); 1], shape (M_0 + 1, n_B), a view
-                    Yb = YsT[s:e].T  # (C, n_B)
-                    # forward: z^(l) = [W^(l) | b^(l)] [a^(l-1); 1], a^(l) = f_l(z^(l))
-                    acts_in = [a]
-                    for l in range(L - 1):
-                        Z = np.matmul(W_augs[l], a, out=Zb[l])
-                        fwds[l](Z, Ab[l])
-                        a = A_aug[l]
-                        acts_in.append(a)
-                    Z = np.matmul(W_augs[-1], a, out=Zb[-1])
-                    # output layer: a^(L), α δ^(L) / n_B, and the per-example losses
-                    out_kernel(Z, Ab[-1], Yb, Db[-1], Tb[-1], logs_ep[s:e], zy_ep[s:e], scale, out_kern,
-                               ctx, gidx[s:e] if hard else None)
-                    if single_class:
-                        np.greater(Ab[-1][0], 0.5, out=pred_ep[s:e], casting="unsafe")
-                    else:
-                        Ab[-1].argmax(axis=0, out=pred_ep[s:e])
-                    # backward, straight into the flat step vector α g (α folded into δ^(L))
-                    D = Db[-1]
-                    for l in range(L - 1, -1, -1):
-                        # α [Δ^(l) A^(l-1)ᵀ | Δ^(l) 1] / n_B: weight and bias gradients at once
-                        np.matmul(D, acts_in[l].T, out=g_augs[l])
-                        if l:
-                            D_prev = np.matmul(W_Ts[l], D, out=Db[l - 1])  # W^(l)ᵀ Δ^(l)
-                            bwds[l - 1](D_prev, Zb[l - 1], Ab[l - 1], Tb[l - 1])  # ⊙ f'(z^(l-1))
-                            D = D_prev
-                    # update θ; weight decay α λ W on the weights only
-                    if lam:
-                        np.multiply(theta, decay_coef, out=decay)
-                        step += decay
-                    if mu:
-                        velocity *= mu  # v ← μ v − α g
-                        velocity -= step
-                        theta += velocity  # θ ← θ + v
-                    else:
-                        theta -= step  # θ ← θ − α g
+            try:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    for a, Yb, (Zb, A_aug, Ab, Db, Tb, ctx), scale, l_b, z_b, g_b, pred_b in steps:
+                        # a = [a^(0); 1] of shape (M_0 + 1, n_B) and Yb of shape (C, n_B): views
+                        # forward: z^(l) = [W^(l) | b^(l)] [a^(l-1); 1], a^(l) = f_l(z^(l))
+                        acts_in = [a]
+                        for l in range(L - 1):
+                            Z = np.matmul(W_augs[l], a, out=Zb[l])
+                            fwds[l](Z, Ab[l])
+                            a = A_aug[l]
+                            acts_in.append(a)
+                        Z = np.matmul(W_augs[-1], a, out=Zb[-1])
+                        # output layer: a^(L), α δ^(L) / n_B, and the per-example losses
+                        out_kernel(Z, Ab[-1], Yb, Db[-1], Tb[-1], l_b, z_b, scale, out_kern, ctx, g_b)
+                        if single_class:
+                            np.greater(Ab[-1][0], 0.5, out=pred_b, casting="unsafe")
+                        else:
+                            Ab[-1].argmax(axis=0, out=pred_b)
+                        # backward, straight into the flat step vector α g (α folded into δ^(L))
+                        D = Db[-1]
+                        for l in range(L - 1, -1, -1):
+                            # α [Δ^(l) A^(l-1)ᵀ | Δ^(l) 1] / n_B: weight and bias gradients at once
+                            np.matmul(D, acts_in[l].T, out=g_augs[l])
+                            if l:
+                                D_prev = np.matmul(W_Ts[l], D, out=Db[l - 1])  # W^(l)ᵀ Δ^(l)
+                                bwds[l - 1](D_prev, Zb[l - 1], Ab[l - 1], Tb[l - 1])  # ⊙ f'(z^(l-1))
+                                D = D_prev
+                        # update θ; weight decay α λ W on the weights only
+                        if lam:
+                            np.multiply(theta, decay_coef, out=decay)
+                            step += decay
+                        if mu:
+                            velocity *= mu  # v ← μ v − α g
+                            velocity -= step
+                            theta += velocity  # θ ← θ + v
+                        else:
+                            theta -= step  # θ ← θ − α g
+            except ValueError as exc:  # an activation refused a NaN/inf produced by diverging weights
+                if np.isfinite(theta).all():
+                    raise
+                raise FloatingPointError(_diverged(func, "NaN/inf", epoch, alpha, mu)) from exc
 
+            if log_at_end:
+                np.log(logs_ep, out=logs_ep)
             train_loss = float((logs_ep.sum() - zy_ep.sum()) / N)
             if not math.isfinite(train_loss) or not np.isfinite(theta).all():
-                raise FloatingPointError(
-                    f"{func}: the training loss became {train_loss} in epoch {epoch}: the updates "
-                    f"diverged. Lower learning_rate (now {alpha:g})"
-                    + (f" or momentum (now {mu:g})" if mu else "")
-                    + ", or standardise the inputs."
-                )
+                raise FloatingPointError(_diverged(func, train_loss, epoch, alpha, mu))
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.train_accuracy.append(float(np.count_nonzero(pred_ep == true_s)) / N)

@@ -276,6 +276,14 @@ def test_swish_any_beta_is_stable(beta):
     assert np.all(np.abs(a) <= np.abs(z))  # a = z σ(βz) with 0 <= σ <= 1
 
 
+@pytest.mark.parametrize("gamma", [-1e10, 1e10])
+def test_leaky_and_prelu_large_gamma_do_not_overflow_on_the_positive_side(gamma):
+    z = np.array([1e300, 1.0, -1e-300])
+    with _Strict():
+        np.testing.assert_array_equal(A.leaky_relu(z, gamma=gamma), [1e300, 1.0, -1e-300 * gamma])
+        np.testing.assert_array_equal(A.prelu(z, gamma=gamma), [1e300, 1.0, -1e-300 * gamma])
+
+
 def test_maxout_extremes_without_warnings():
     Z = np.stack([EXTREMES, -EXTREMES])
     with _Strict():

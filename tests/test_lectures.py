@@ -51,10 +51,24 @@ def test_no_errors_warnings_or_figure_reprs(lecture):
             assert out.output_type != "error", f"{where} stored an error: {out.get('ename')}: {out.get('evalue')}"
             if out.output_type == "stream":
                 assert out.name != "stderr", f"{where} wrote to stderr (a warning?): {out.text[:200]!r}"
-            text = out.get("data", {}).get("text/plain", "") if out.output_type != "stream" else out.text
-            assert not re.search(r"<Figure size", "".join(text)), (
-                f"{where} stores a '<Figure size …>' repr: end the cell with plt.show()"
-            )
+            data = out.get("data", {})
+            has_image = bool(set(data) & {"image/png", "image/svg+xml"})
+            text = "".join(data.get("text/plain", ""))
+            # plt.show() stores "<Figure size …>" as the text twin of the image: that is fine. A repr
+            # without an image, or as the cell's value, means the cell returned a Figure/Axes object.
+            if re.search(r"<(Figure size|Axes[:>]|matplotlib\.)", text):
+                assert has_image and out.output_type == "display_data", (
+                    f"{where} stores {text[:60]!r} as text: end the cell with plt.show()"
+                )
+
+
+def test_no_execution_timestamps(lecture):
+    path, nb = lecture
+    stamped = [i for i, c in enumerate(nb.cells) if "execution" in c.get("metadata", {})]
+    assert not stamped, (
+        f"{path.name}: cells {stamped[:8]} carry execution timestamps that change on every run; "
+        "execute with `make lectures` (record_timing=False)"
+    )
 
 
 def test_every_figure_is_stored(lecture):
