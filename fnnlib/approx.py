@@ -395,14 +395,16 @@ def relu_interpolant(knots_x: ArrayLike, knots_y: ArrayLike) -> ApproxNetwork:
             f"and knots_x[{j + 1}] = {x[j + 1]:g} are {what}. Sort the knots (with their values), e.g. "
             "order = np.argsort(knots_x), and drop duplicates."
         )
-    slopes = np.diff(y) / gaps
-    if not np.all(np.isfinite(slopes)):
+    with np.errstate(over="ignore"):
+        slopes = np.diff(y) / gaps
+        changes = np.diff(slopes)
+    if not (np.all(np.isfinite(slopes)) and np.all(np.isfinite(changes))):
         raise ValueError(f"{func}: the slopes between knots overflow; the knots are too close for their values.")
     n = x.shape[0]
     W1 = np.ones((n, 1))
     W1[1, 0] = -1.0
     b1 = np.concatenate([[-x[0], x[0]], -x[1:-1]])
-    v = np.concatenate([[slopes[0], -slopes[0]], np.diff(slopes)])
+    v = np.concatenate([[slopes[0], -slopes[0]], changes])
     return ApproxNetwork([_layer(W1, b1), _layer(v[None, :], [y[0]])], ["relu", "identity"])
 
 
@@ -556,7 +558,10 @@ def count_linear_pieces(
             "must be vectorised, one value per point."
         )
     h = (hi - lo) / (n - 1)
-    slopes = np.diff(values) / h
+    with np.errstate(over="ignore", invalid="ignore"):
+        slopes = np.diff(values) / h
+    if not np.all(np.isfinite(slopes)):
+        raise ValueError(f"{func}: the slopes of f on the grid overflow (|f| up to {np.max(np.abs(values)):g}).")
     tol = max(rtol * float(np.max(np.abs(slopes))), 64 * np.finfo(np.float64).eps * float(np.max(np.abs(values))) / h)
     changed = np.abs(np.diff(slopes)) > tol
     # runs of True: starts and ends (half-open) of each run

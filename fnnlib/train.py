@@ -158,62 +158,35 @@ def _kernels(act: _Act) -> tuple[Callable[..., NDArray], Callable[..., None]]:
     return fwd, bwd
 
 
-class _Ctx(NamedTuple):
-    """Scratch vectors for one mini-batch size n_B and C outputs."""
-
-    ones_C: NDArray  # (C,): 1ᵀ M = column sums, via BLAS (faster than np.sum for small arrays)
-    col: NDArray  # (n_B,) scratch
-
-
-def _make_ctx(nb: int, C: int) -> _Ctx:
-    return _Ctx(np.ones(C), np.empty(nb))
-
-
-# Output kernels: from Z = z^(L) (may be overwritten) and the targets Yb (C, n_B),
-# write a^(L) into A and scale · δ^(L) into D, and the per-example losses as
-# lbuf − zbuf (two (n_B,) slices of per-epoch arrays). The softmax kernel leaves
-# Σ_k e^{z_k − m} in lbuf instead, and its logarithm is taken once per epoch
-# (see _LOG_AT_END). gidx, when given, holds the flat indices of the true
-# classes in a (C, n_B) array (hard labels).
-def _out_softmax_ce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
-                    zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
-    np.maximum.reduce(Z, axis=0, out=ctx.col)
-    Z -= ctx.col  # shifted logits z − max z: exp cannot overflow
+# Output kernels, one mini-batch: from Z = z^(L) and the targets Yb (C, n_B), write
+# a^(L) into A and scale · δ^(L) into D (scale = α / n_B). Z may be overwritten
+# (softmax leaves the shifted logits z − max z there); aux is an (n_B,) vector
+# the kernel may keep something in (softmax: Σ_k e^{z_k − max z}). The losses
+# and accuracy of the whole epoch are computed once at its end from the kept
+# Z, A and aux (see _EPOCH_LOSS), not batch by batch.
+def _out_softmax_ce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, aux: NDArray,
+                    scale: float, kern: Any, ones_C: NDArray) -> None:
+    np.maximum.reduce(Z, axis=0, out=aux)
+    Z -= aux  # shifted logits z − max z: exp cannot overflow
     np.exp(Z, out=A)
-    s = np.dot(ctx.ones_C, A, out=lbuf)  # Σ_k e^{z_k − m}
-    A /= s  # softmax
-    # loss_n = log Σ_k e^{z_k − m} − Σ_c y_c (z_c − m)   (the columns of y sum to 1)
-    if gidx is not None:
-        Z.take(gidx, out=zbuf, mode="clip")  # one-hot y: Σ_c y_c (z_c − m) is the true class's entry
-    else:
-        np.multiply(Yb, Z, out=T)
-        np.dot(ctx.ones_C, T, out=zbuf)
+    np.dot(ones_C, A, out=aux)  # Σ_k e^{z_k − m}, kept for the loss
+    A /= aux  # softmax
     np.subtract(A, Yb, out=D)  # δ^(L) = ŷ − y, no Jacobian
     D *= scale
 
 
-def _out_logistic_bce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
-                      zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
-    # loss_n = Σ_k log(1 + e^{z_k}) − y_k z_k
-    np.logaddexp(0.0, Z, out=T)
-    np.dot(ctx.ones_C, T, out=lbuf)
-    np.multiply(Yb, Z, out=T)
-    np.dot(ctx.ones_C, T, out=zbuf)
-    expit(Z, out=A)
+def _out_logistic_bce(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, aux: NDArray,
+                      scale: float, kern: Any, ones_C: NDArray) -> None:
+    expit(Z, out=A)  # stable σ
     np.subtract(A, Yb, out=D)  # δ^(L) = σ(z) − y
     D *= scale
 
 
-def _out_squared_error(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, lbuf: NDArray,
-                       zbuf: NDArray, scale: float, kern: Any, ctx: _Ctx, gidx: NDArray | None) -> None:
+def _out_squared_error(Z: NDArray, A: NDArray, Yb: NDArray, D: NDArray, T: NDArray, aux: NDArray,
+                       scale: float, kern: Any, ones_C: NDArray) -> None:
     fwd, bwd = kern  # the output activation's kernels
-    a = fwd(Z, A)
-    if a is not A:
-        A[...] = a
+    fwd(Z, A)
     np.subtract(A, Yb, out=D)
-    np.multiply(D, D, out=T)
-    np.dot(ctx.ones_C, T, out=lbuf)
-    lbuf *= 0.5  # L = ½ ‖a − y‖²  (zbuf stays 0)
     bwd(D, Z, A, T)  # δ^(L) = (a − y) ⊙ f'(z)
     D *= scale
 
@@ -222,8 +195,6 @@ def _out_kernels(act: _Act) -> Any:
     return None if act.name == "softmax" else _kernels(act)
 
 
-_LOG_AT_END = frozenset({"softmax_cross_entropy"})  # kernels that leave the log's argument in lbuf
-
 _OUT = {
     "softmax_cross_entropy": _out_softmax_ce,
     "binary_cross_entropy": _out_logistic_bce,
@@ -231,11 +202,34 @@ _OUT = {
 }
 
 
+# Per-example losses (N,) from what the output kernels left in Z, A and aux.
+# The class axis is -2: arrays are (C, N), or (K, C, B) for K mini-batches of B columns.
+def _loss_softmax_ce(Z: NDArray, A: NDArray, Y: NDArray, aux: NDArray) -> NDArray:
+    # L_n = log Σ_k e^{z_k − m} − Σ_c y_c (z_c − m)   (the columns of y sum to 1)
+    return np.log(aux) - (Y * Z).sum(axis=-2)
+
+
+def _loss_logistic_bce(Z: NDArray, A: NDArray, Y: NDArray, aux: NDArray) -> NDArray:
+    # L_n = Σ_k log(1 + e^{z_k}) − y_k z_k
+    return (np.logaddexp(0.0, Z) - Y * Z).sum(axis=-2)
+
+
+def _loss_squared_error(Z: NDArray, A: NDArray, Y: NDArray, aux: NDArray) -> NDArray:
+    return 0.5 * ((A - Y) ** 2).sum(axis=-2)  # L_n = ½ ‖a − y‖²
+
+
+_EPOCH_LOSS = {
+    "softmax_cross_entropy": _loss_softmax_ce,
+    "binary_cross_entropy": _loss_logistic_bce,
+    "squared_error": _loss_squared_error,
+}
+
+
 def _predicted_classes(A: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Class decisions from outputs of shape (C, N): argmax for C > 1, a > 0.5 for C = 1."""
-    if A.shape[0] == 1:
-        return (A[0] > 0.5).astype(np.intp)
-    return A.argmax(axis=0)
+    """Class decisions from outputs of shape (C, N) (or (K, C, B)): argmax, or a > 0.5 for C = 1."""
+    if A.shape[-2] == 1:
+        return (A[..., 0, :] > 0.5).astype(np.intp)
+    return A.argmax(axis=-2)
 
 
 def _evaluate_unchecked(
@@ -251,13 +245,10 @@ def _evaluate_unchecked(
     Z = Ws[-1] @ a
     Z += bs[-1][:, None]
     A, D, T = np.empty_like(Z), np.empty_like(Z), np.empty_like(Z)
-    lbuf, zbuf = np.empty(Z.shape[1]), np.zeros(Z.shape[1])
-    ctx = _make_ctx(Z.shape[1], Z.shape[0])
-    _OUT[loss](Z, A, Y, D, T, lbuf, zbuf, 1.0, _out_kernels(acts[-1]), ctx, None)
+    aux = np.empty(Z.shape[1])
+    _OUT[loss](Z, A, Y, D, T, aux, 1.0, _out_kernels(acts[-1]), np.ones(Z.shape[0]))
     acc = float(np.mean(_predicted_classes(A) == true))
-    if loss in _LOG_AT_END:
-        lbuf = np.log(lbuf)
-    return float(np.mean(lbuf - zbuf)), acc
+    return float(_EPOCH_LOSS[loss](Z, A, Y, aux).mean()), acc
 
 
 def _true_classes(Y: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -502,6 +493,7 @@ def train(
     bwds = [k[1] for k in kernels]
     out_kernel = _OUT[loss]
     out_kern = _out_kernels(acts[-1])
+    epoch_loss = _EPOCH_LOSS[loss]
 
     # --- data, stored example-major with a column of ones (the augmented input [x; 1]),
     #     so each mini-batch is one contiguous block of rows ---
@@ -511,35 +503,33 @@ def train(
     true = _true_classes(Y)
     XsT, YsT = np.empty_like(XT), np.empty_like(YT)
     true_s = np.empty_like(true)
-    logs_ep = np.empty(N)  # per example, loss = logs_ep − zy_ep (softmax: log taken per epoch)
-    zy_ep = np.zeros(N)
-    pred_ep = np.empty(N, dtype=np.intp)
 
-    # --- mini-batches [s, e) and buffers for a full batch and for the smaller last one ---
-    batches = [(s, min(s + B, N)) for s in range(0, N, B)]
+    # --- mini-batches: K full ones of B columns, then possibly one of N − K B ---
+    # Buffers are preallocated. The output layer's z^(L), a^(L) and aux of every
+    # mini-batch are kept for the whole epoch, in blocks of shape (K, C, B) (each
+    # block contiguous), so the epoch's running loss and accuracy are computed in
+    # one go at its end.
+    K, rest = divmod(N, B)
+    Z_blocks, A_blocks, aux_blocks = np.empty((K, C, B)), np.empty((K, C, B)), np.empty((K, B))
+    Z_rest, A_rest, aux_rest = np.empty((C, rest)), np.empty((C, rest)), np.empty(rest)
+    Y_blocks = YsT[:K * B].reshape(K, B, C).transpose(0, 2, 1)  # views of the shuffled targets
+    Y_rest = YsT[K * B:].T
+    ones_C = np.ones(C)
     buffers = {}
-    for nb in {e - s for s, e in batches}:
-        Zb = [np.empty((m, nb)) for m in sizes[1:]]
+    for nb in {B, rest} - {0}:
+        Zb = [np.empty((m, nb)) for m in sizes[1:-1]]
         A_aug = [np.ones((m + 1, nb)) for m in sizes[1:-1]]  # [a^(l); 1], the ones row stays
-        Ab = [A[:-1] for A in A_aug] + [np.empty((C, nb))]
+        Ab = [A[:-1] for A in A_aug]
         Db = [np.empty((m, nb)) for m in sizes[1:]]
         Tb = [np.empty((m, nb)) for m in sizes[1:]]
-        buffers[nb] = (Zb, A_aug, Ab, Db, Tb, _make_ctx(nb, C))
-    single_class = C == 1
-    # hard one-hot targets of a softmax output: the loss needs only the true class's logit,
-    # gathered with flat indices y_n · n_B + (n − s) into the (C, n_B) block
-    hard = loss == "softmax_cross_entropy" and bool(np.all((Y == 0.0) | (Y == 1.0)))
-    if hard:
-        col_in_batch = np.concatenate([np.arange(e - s) for s, e in batches])
-        batch_len = np.concatenate([np.full(e - s, e - s) for s, e in batches])
-        gidx = np.empty(N, dtype=np.intp)
-    # everything a step needs, as views made once: the buffers above are refilled in place
+        buffers[nb] = (Zb, A_aug, Ab, Db, Tb)
+    # everything a step needs, as views made once: the arrays above are refilled in place
     steps = [
-        (XsT[s:e].T, YsT[s:e].T, buffers[e - s], alpha / (e - s), logs_ep[s:e], zy_ep[s:e],
-         gidx[s:e] if hard else None, pred_ep[s:e])
-        for s, e in batches
+        (XsT[s:s + B].T, YsT[s:s + B].T, buffers[B], alpha / B, Z_blocks[k], A_blocks[k], aux_blocks[k])
+        for k, s in enumerate(range(0, K * B, B))
     ]
-    log_at_end = loss in _LOG_AT_END
+    if rest:
+        steps.append((XsT[K * B:].T, Y_rest, buffers[rest], alpha / rest, Z_rest, A_rest, aux_rest))
 
     history = History()
     best_value = math.inf
@@ -560,12 +550,9 @@ def train(
                 np.take(true, perm, out=true_s)
             elif epoch == 1:
                 XsT[...], YsT[...], true_s[...] = XT, YT, true
-            if hard:
-                np.multiply(true_s, batch_len, out=gidx)
-                gidx += col_in_batch
             try:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    for a, Yb, (Zb, A_aug, Ab, Db, Tb, ctx), scale, l_b, z_b, g_b, pred_b in steps:
+                    for a, Yb, (Zb, A_aug, Ab, Db, Tb), scale, Z_L, A_L, aux in steps:
                         # a = [a^(0); 1] of shape (M_0 + 1, n_B) and Yb of shape (C, n_B): views
                         # forward: z^(l) = [W^(l) | b^(l)] [a^(l-1); 1], a^(l) = f_l(z^(l))
                         acts_in = [a]
@@ -574,13 +561,9 @@ def train(
                             fwds[l](Z, Ab[l])
                             a = A_aug[l]
                             acts_in.append(a)
-                        Z = np.matmul(W_augs[-1], a, out=Zb[-1])
-                        # output layer: a^(L), α δ^(L) / n_B, and the per-example losses
-                        out_kernel(Z, Ab[-1], Yb, Db[-1], Tb[-1], l_b, z_b, scale, out_kern, ctx, g_b)
-                        if single_class:
-                            np.greater(Ab[-1][0], 0.5, out=pred_b, casting="unsafe")
-                        else:
-                            Ab[-1].argmax(axis=0, out=pred_b)
+                        np.matmul(W_augs[-1], a, out=Z_L)
+                        # output layer: a^(L) and α δ^(L) / n_B
+                        out_kernel(Z_L, A_L, Yb, Db[-1], Tb[-1], aux, scale, out_kern, ones_C)
                         # backward, straight into the flat step vector α g (α folded into δ^(L))
                         D = Db[-1]
                         for l in range(L - 1, -1, -1):
@@ -605,14 +588,19 @@ def train(
                     raise
                 raise FloatingPointError(_diverged(func, "NaN/inf", epoch, alpha, mu)) from exc
 
-            if log_at_end:
-                np.log(logs_ep, out=logs_ep)
-            train_loss = float((logs_ep.sum() - zy_ep.sum()) / N)
+            # the epoch's running loss and accuracy: each example as seen in its mini-batch
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                loss_sum = float(epoch_loss(Z_blocks, A_blocks, Y_blocks, aux_blocks).sum())
+                correct = np.count_nonzero(_predicted_classes(A_blocks).ravel() == true_s[:K * B])
+                if rest:
+                    loss_sum += float(epoch_loss(Z_rest, A_rest, Y_rest, aux_rest).sum())
+                    correct += np.count_nonzero(_predicted_classes(A_rest) == true_s[K * B:])
+            train_loss = loss_sum / N
             if not math.isfinite(train_loss) or not np.isfinite(theta).all():
                 raise FloatingPointError(_diverged(func, train_loss, epoch, alpha, mu))
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
-            history.train_accuracy.append(float(np.count_nonzero(pred_ep == true_s)) / N)
+            history.train_accuracy.append(float(correct) / N)
             if has_val:
                 with np.errstate(over="ignore", under="ignore"):
                     v_loss, v_acc = _evaluate_unchecked(Ws, bs, acts, Xv, Yv, true_v, loss)

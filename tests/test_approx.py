@@ -202,6 +202,7 @@ def test_relu_interpolant_piece_count():
         ([0.0, 1.0], [0.0, 1.0, 2.0], r"knots_y has shape \(3,\); expected \(n,\) = \(2,\)"),
         ([0.0], [0.0], "n ≥ 2"),
         ([0.0, float("nan")], [0.0, 1.0], "NaN"),
+        ([0.0, 1e-300], [0.0, 1e300], "slopes between knots overflow"),
     ],
 )
 def test_relu_interpolant_rejects_bad_knots(xs, ys, match):

@@ -298,6 +298,10 @@ def test_params_setter_and_add():
     assert model.built
     with pytest.raises(RuntimeError, match="already has weights"):
         model.add(Dense(2))
+    with pytest.raises(ValueError, match=r"params: b\^\(1\) has shape \(1, 3\); expected \(M_1,\) = \(3,\)"):
+        model.params = [{"W": np.ones((3, 2)), "b": np.zeros((1, 3))}, params[1]]
+    with pytest.raises(TypeError, match="list of dicts"):
+        model.params = {"W": np.ones((3, 2))}
 
 
 # ---------------------------------------------------------------------------
