@@ -188,6 +188,12 @@ def main() -> None:
     threads = "as set by the environment" if ARGS.threads == "env" else ARGS.threads
     print(f"digits 64-{HIDDEN}-10, ReLU + softmax-CE, batch {BATCH}, SGD momentum {MOMENTUM}, "
           f"lr {LR}, {ARGS.epochs} epochs, {ARGS.seeds} seeds, BLAS threads: {threads}")
+    import platform
+
+    import sklearn
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+          f"{os.cpu_count()} CPUs")
     print("ratios: wall-time ratio / CPU-time ratio of the medians")
     print()
     print("| implementation | median wall time (s) | median CPU time (s) | × numpy loop | × scikit-learn "

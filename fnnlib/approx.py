@@ -30,8 +30,7 @@ network, ``net(x)``, does exactly that for you.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np

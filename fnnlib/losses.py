@@ -34,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
 
 from fnnlib import activations as _activations
 from fnnlib._validate import as_float_array, check_choice, check_positive_int, shape_str
@@ -184,6 +185,60 @@ def _reduce(per_example: NDArray[np.float64], reduction: str, func: str) -> Any:
     if reduction == "sum":
         return float(per_example.sum())
     return per_example
+
+
+# ---------------------------------------------------------------------------
+# the formulas, on checked arrays (z and Y of the same shape, (C,) or (C, N));
+# fnnlib.network and fnnlib.train call these directly after their own checks
+# ---------------------------------------------------------------------------
+def _sce_per_example(z: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """−Σ_c y_c log softmax(z)_c per column, via the shifted logits z − max z."""
+    s = z - z.max(axis=0)
+    return -(Y * (s - np.log(np.exp(s).sum(axis=0)))).sum(axis=0)
+
+
+def _sce_delta_raw(z: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """softmax(z) − y."""
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0) - Y
+
+
+def _bce_per_example(z: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Σ_k log(1 + e^{z_k}) − y_k z_k per column."""
+    return (np.logaddexp(0.0, z) - Y * z).sum(axis=0)
+
+
+def _bce_delta_raw(z: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """σ(z) − y, with scipy's stable σ."""
+    return expit(z) - Y
+
+
+def _se_per_example(a: NDArray[np.float64], Y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """½ ‖a − y‖² per column."""
+    return 0.5 * ((a - Y) ** 2).sum(axis=0)
+
+
+def _per_example_unchecked(
+    loss: str, z: NDArray[np.float64], a: NDArray[np.float64], Y: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per-example losses from z^(L) (cross-entropies) or a^(L) (squared error)."""
+    if loss == "softmax_cross_entropy":
+        return _sce_per_example(z, Y)
+    if loss == "binary_cross_entropy":
+        return _bce_per_example(z, Y)
+    return _se_per_example(a, Y)
+
+
+def _delta_unchecked(
+    loss: str, z: NDArray[np.float64], a: NDArray[np.float64], Y: NDArray[np.float64],
+    df: Callable[..., Any] | None, kw: Mapping[str, Any],
+) -> NDArray[np.float64]:
+    """δ^(L); for squared error ``df`` is the output activation's derivative."""
+    if loss == "softmax_cross_entropy":
+        return _sce_delta_raw(z, Y)
+    if loss == "binary_cross_entropy":
+        return _bce_delta_raw(z, Y)
+    return (a - Y) * df(z, **kw)  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------
@@ -370,10 +425,7 @@ def softmax_cross_entropy(z: ArrayLike, y: ArrayLike, reduction: Reduction = "me
     """
     z = _as_output(z, "z", "softmax_cross_entropy")
     Y = _as_targets(y, z.shape, "cross_entropy", "softmax_cross_entropy")
-    s = z - z.max(axis=0)
-    log_p = s - np.log(np.exp(s).sum(axis=0))
-    per = -(Y * log_p).sum(axis=0)
-    return _reduce(per, reduction, "softmax_cross_entropy")
+    return _reduce(_sce_per_example(z, Y), reduction, "softmax_cross_entropy")
 
 
 def softmax_cross_entropy_delta(z: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
@@ -407,8 +459,7 @@ def softmax_cross_entropy_delta(z: ArrayLike, y: ArrayLike) -> NDArray[np.float6
     """
     z = _as_output(z, "z", "softmax_cross_entropy_delta")
     Y = _as_targets(y, z.shape, "cross_entropy", "softmax_cross_entropy_delta")
-    e = np.exp(z - z.max(axis=0))
-    return e / e.sum(axis=0) - Y
+    return _sce_delta_raw(z, Y)
 
 
 # ---------------------------------------------------------------------------
@@ -488,8 +539,7 @@ def binary_cross_entropy_from_logits(z: ArrayLike, y: ArrayLike, reduction: Redu
     """
     z = _as_output(z, "z", "binary_cross_entropy_from_logits")
     Y = _as_targets(y, z.shape, "binary_cross_entropy", "binary_cross_entropy_from_logits")
-    per = (np.logaddexp(0.0, z) - Y * z).sum(axis=0)
-    return _reduce(per, reduction, "binary_cross_entropy_from_logits")
+    return _reduce(_bce_per_example(z, Y), reduction, "binary_cross_entropy_from_logits")
 
 
 def binary_cross_entropy_delta(z: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
@@ -519,7 +569,7 @@ def binary_cross_entropy_delta(z: ArrayLike, y: ArrayLike) -> NDArray[np.float64
     """
     z = _as_output(z, "z", "binary_cross_entropy_delta")
     Y = _as_targets(y, z.shape, "binary_cross_entropy", "binary_cross_entropy_delta")
-    return _activations.logistic(z) - Y
+    return _bce_delta_raw(z, Y)
 
 
 # ---------------------------------------------------------------------------
@@ -553,8 +603,7 @@ def squared_error(y_hat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean")
     """
     y_hat = _as_output(y_hat, "y_hat", "squared_error")
     Y = _as_targets(y, y_hat.shape, "squared_error", "squared_error")
-    per = 0.5 * ((y_hat - Y) ** 2).sum(axis=0)
-    return _reduce(per, reduction, "squared_error")
+    return _reduce(_se_per_example(y_hat, Y), reduction, "squared_error")
 
 
 def _resolve_activation(activation: Any, func: str) -> tuple[str, Callable[..., Any], Callable[..., Any], dict]:

@@ -168,14 +168,14 @@ class Optimizer:
         func = f"{type(self).__name__}.update"
         Ws, bs = _network._check_params(params, func)
         gW, gb = _network._check_params(grads, func + " (grads)")
+        if len(Ws) != len(gW):
+            raise ValueError(f"{func}: params has {len(Ws)} layers but grads has {len(gW)}.")
         for l, (W, G) in enumerate(zip(Ws, gW), start=1):
             if W.shape != G.shape:
                 raise ValueError(
                     f"{func}: grads[{l - 1}]['W'] has shape {shape_str(G.shape)} but W^({l}) has shape "
                     f"{shape_str(W.shape)}; a gradient has the shape of its parameter (denominator layout)."
                 )
-        if len(Ws) != len(gW):
-            raise ValueError(f"{func}: params has {len(Ws)} layers but grads has {len(gW)}.")
         if not isinstance(state, dict):
             raise TypeError(f"{func}: state must be the dict returned by init_state (or by update).")
         P = [{"W": W, "b": b} for W, b in zip(Ws, bs)]
@@ -791,7 +791,7 @@ class Sequential:
             msg += f" (D = {D} features, the input_dim of the first layer)."
         raise ValueError(msg)
 
-    def _targets(self, y: Any, N: int, func: str, name: str = "y") -> tuple[Array, NDArray[np.intp] | None]:
+    def _targets(self, y: Any, N: int, func: str, name: str = "y") -> tuple[Array, NDArray[np.intp]]:
         """Check the labels or targets and return Y of shape (C, N) and the true classes (N,)."""
         loss = self._loss
         C = self.layer_sizes[-1]

@@ -480,8 +480,7 @@ def _backward_unchecked(
     Y: NDArray[np.float64], acts: Sequence[_Act], loss: str, lam: float,
 ) -> BackwardPass:
     L = len(Ws)
-    out_act: Any = acts[-1].name if not acts[-1].kw else (acts[-1].name, acts[-1].kw)
-    delta = np.asarray(_losses.LOSSES[loss].delta(z[L], Y, out_act), dtype=np.float64)
+    delta = _losses._delta_unchecked(loss, z[L], a[L], Y, acts[-1].df, acts[-1].kw)  # δ^(L)
     batch = a[0].ndim == 2
     N = a[0].shape[1] if batch else 1
     deltas: list[NDArray[np.float64] | None] = [None] * (L + 1)
@@ -575,8 +574,7 @@ def _risk_unchecked(
     Ws: Sequence[NDArray[np.float64]], fp: ForwardPass, Y: NDArray[np.float64], acts: Sequence[_Act],
     loss: str, lam: float,
 ) -> float:
-    out_act: Any = acts[-1].name if not acts[-1].kw else (acts[-1].name, acts[-1].kw)
-    data = float(_losses.LOSSES[loss].value(fp.z[-1], Y, out_act, "mean"))
+    data = float(_losses._per_example_unchecked(loss, fp.z[-1], fp.a[-1], Y).mean())  # type: ignore[arg-type]
     if lam:
         data += 0.5 * lam * sum(float(np.sum(W * W)) for W in Ws)
     return data

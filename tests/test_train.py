@@ -230,6 +230,21 @@ def test_history_contents():
     assert all(0.0 <= a <= 1.0 for a in hist.train_accuracy)
 
 
+@pytest.mark.parametrize("sizes, acts, loss", CONFIGS[:3])
+def test_running_metrics_cover_every_mini_batch(sizes, acts, loss):
+    # with a vanishing learning rate the weights do not move, so the running loss and accuracy
+    # of an epoch (N = 11, B = 4: batches of 4, 4 and 3) equal those of the initial network
+    params, X, y = _problem(sizes, loss, 11, seed=13)
+    if loss == "squared_error":
+        y = np.eye(sizes[-1])[:, np.arange(11) % sizes[-1]]  # 0/1 targets, so accuracy means something
+    _, hist = train(params, X, y, acts, loss, learning_rate=1e-12, epochs=2, batch_size=4, rng=0)
+    R, acc = evaluate(params, X, y, acts, loss)
+    assert 0.0 < acc < 1.0
+    for e in range(2):
+        assert hist.train_loss[e] == pytest.approx(R, rel=1e-9)
+        assert hist.train_accuracy[e] == acc
+
+
 def test_one_hot_targets_equal_labels():
     sizes, acts, loss = CONFIGS[0]
     params, X, y = _problem(sizes, loss, 12, seed=8)
