@@ -54,6 +54,12 @@ def _fmt(v: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
+def _fmt_count(v: Any) -> str:
+    """Format a value of an integer answer: counts read as counts ("expected 26, got 13")."""
+    f = float(v)
+    return str(int(f)) if np.isfinite(f) and f.is_integer() else _fmt(v)
+
+
 def _fmt_index(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in idx) + "]" if idx else ""
 
@@ -365,15 +371,17 @@ def check_array(
         score = np.where(close, -np.inf, np.abs(arrf - expf) / (atol + rtol * np.abs(expf)))
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(score)), score.shape)) if arr.ndim else ()
     tol = f"|got - expected| <= {atol:g} + {rtol:g} * |expected|"
+    fmt = _fmt_count if np.issubdtype(np.asarray(expected).dtype, np.integer) else _fmt
+
     if arr.ndim == 0:
-        msg = f"{name}: expected {_fmt(expf[()])}, got {_fmt(arrf[()])} (tolerance {tol})."
+        msg = f"{name}: expected {fmt(expf[()])}, got {fmt(arrf[()])} (tolerance {tol})."
     else:
         msg = (
             f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones (tolerance {tol}). "
-            f"First{at(first)}: expected {_fmt(expf[first])}, got {_fmt(arrf[first])}."
+            f"First{at(first)}: expected {fmt(expf[first])}, got {fmt(arrf[first])}."
         )
         if worst != first:
-            msg += f" Largest difference{at(worst)}: expected {_fmt(expf[worst])}, got {_fmt(arrf[worst])}."
+            msg += f" Largest difference{at(worst)}: expected {fmt(expf[worst])}, got {fmt(arrf[worst])}."
     hint = _mistake_hint(arr, mistakes, rtol, atol)
     if not hint and np.any(expf != 0) and _matches(arrf, -expf, rtol, atol):
         hint = "Every value has the opposite sign: a sign error?"
@@ -642,18 +650,23 @@ def check_function(
             except Exception:
                 continue
         wrong[hint] = bad
-    check_array(
-        got,
-        expected,
-        name,
-        rtol=rtol,
-        atol=atol,
-        symbols=symbols if symbols is not None else (f"the shape of {pnames[0]}" if elementwise else None),
-        inputs=first if elementwise else None,
-        input_name=pnames[0] if pnames else "x",
-        mistakes=wrong,
-        dtype=dtype,
-    )
+    try:
+        check_array(
+            got,
+            expected,
+            name,
+            rtol=rtol,
+            atol=atol,
+            symbols=symbols if symbols is not None else (f"the shape of {pnames[0]}" if elementwise else None),
+            inputs=first if elementwise else None,
+            input_name=pnames[0] if pnames else "x",
+            mistakes=wrong,
+            dtype=dtype,
+        )
+    except AssertionError as exc:
+        if elementwise:  # the message already names the input element where it differs
+            raise
+        raise AssertionError(f"{exc}\nThis was for the call {call}.") from None
 
 
 # --------------------------------------------------------------------------- check_does_not_use

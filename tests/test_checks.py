@@ -551,3 +551,13 @@ class TestCheckSympyStepsFailures:
     def test_start_must_be_sympy(self):
         with pytest.raises(TypeError, match="start must be a SymPy expression"):
             check_sympy_steps(good_steps(), "d/dx sigma", END, "sigma'")
+
+
+def test_integer_answers_are_shown_as_counts():
+    with pytest.raises(AssertionError, match=r"expected 26, got 13\."):
+        check_array(np.array([13.0]), np.array([26]), "count_params")
+
+
+def test_value_mismatch_names_the_call_when_not_elementwise():
+    with pytest.raises(AssertionError, match=r"This was for the call count_params\(s\) with s = \[3, 4, 2\]"):
+        check_function(lambda s: sum(s), 26, [3, 4, 2], "count_params")
