@@ -1,0 +1,95 @@
+"""Command line: ``python -m fnngrade autograde <assignment> [options]`` (see fnngrade's docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .grader import Options, autograde, format_summary, sandbox_selftest, write_summary
+from .sandbox import Limits
+
+
+def _root() -> Path:
+    cwd = Path.cwd()
+    if (cwd / "nbgrader_config.py").exists():
+        return cwd
+    return Path(__file__).resolve().parents[1]
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard takes i/n, e.g. 1/3; got {text!r}") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"--shard i/n needs 1 <= i <= n; got {text!r}")
+    return i, n
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m fnngrade", description="Sandboxed, parallel nbgrader autograding.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("autograde", help="grade every submission under grading/submitted/*/<assignment>/")
+    a.add_argument("assignment")
+    a.add_argument("--root", type=Path, default=None, help="course root (default: the folder with nbgrader_config.py)")
+    a.add_argument("--workers", type=int, default=0, help="parallel workers (default: number of cores)")
+    a.add_argument("--unsandboxed", action="store_true", help="run student code WITHOUT the bubblewrap jail")
+    a.add_argument("--db", default=None, help="gradebook URL (default: $FNN_GRADEBOOK_URL or grading/gradebook.db)")
+    a.add_argument("--timeout", type=int, default=int(os.environ.get("FNN_CELL_TIMEOUT", "60")),
+                   help="seconds per cell (default: $FNN_CELL_TIMEOUT or 60)")
+    a.add_argument("--force", action="store_true", help="regrade submissions that already have a state")
+    a.add_argument("--retry-failed", action="store_true", help="regrade every submission not in state 'graded'")
+    a.add_argument("--shard", type=_shard, default=(1, 1), help="grade only shard i of n (1-based), e.g. 2/3")
+    a.add_argument("--student", action="append", default=None, help="grade only this student (repeatable)")
+    a.add_argument("--max-output-chars", type=int, default=10_000, help="output characters kept per cell")
+    a.add_argument("--mem-mb", type=int, default=Limits.mem // 2**20, help="kernel address space (RLIMIT_AS)")
+    a.add_argument("--cpu", type=int, default=Limits.cpu, help="kernel CPU seconds (RLIMIT_CPU)")
+    a.add_argument("--nproc", type=int, default=Limits.nproc, help="processes+threads of a kernel (RLIMIT_NPROC)")
+    a.add_argument("--fsize-mb", type=int, default=Limits.fsize // 2**20, help="largest file a kernel writes")
+    a.add_argument("--submission-timeout", type=float, default=None,
+                   help="wall-clock seconds for one whole submission before its worker is killed")
+    a.add_argument("--uid-base", type=int, default=64000, help="kernel uid of worker k is uid-base + k")
+    a.add_argument("--reregister", action="store_true",
+                   help="run nbgrader generate_assignment even if the gradebook's copy of the assignment is current")
+    a.add_argument("--no-progress", action="store_true")
+    a.add_argument("--no-test-guard", action="store_true",
+                   help="do not restore the instructor's names before test cells (to measure what it prevents)")
+    s = sub.add_parser("summary", help="rewrite grading/summary-<assignment>.csv from the state files")
+    s.add_argument("assignment")
+    s.add_argument("--root", type=Path, default=None)
+    args = p.parse_args(argv)
+    root = (args.root or _root()).resolve()
+
+    if args.cmd == "summary":
+        print(format_summary(write_summary(root, args.assignment)))
+        return 0
+
+    if not (root / "solutions" / args.assignment).is_dir():
+        print(f"fnngrade: no assignment {args.assignment!r} under {root / 'solutions'}", file=sys.stderr)
+        return 2
+    if args.unsandboxed:
+        print("fnngrade: WARNING: --unsandboxed: student code runs with this user's rights "
+              "(it can read solutions/ and the gradebook); resource limits still apply", file=sys.stderr)
+    else:
+        why = sandbox_selftest()
+        if why:
+            print(f"fnngrade: refusing to run student code unsandboxed: {why}.\n"
+                  "Install bubblewrap (apt-get install bubblewrap) or pass --unsandboxed to accept the risk.",
+                  file=sys.stderr)
+            return 2
+    o = Options(
+        root=root, assignment=args.assignment, workers=args.workers, sandboxed=not args.unsandboxed,
+        db_url=args.db, timeout=args.timeout, force=args.force, retry_failed=args.retry_failed,
+        shard=args.shard, students=args.student, max_output_chars=args.max_output_chars,
+        submission_timeout=args.submission_timeout, uid_base=args.uid_base, progress=not args.no_progress, guard=not args.no_test_guard, reregister=args.reregister,
+        limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20),
+    )
+    summary = autograde(o)
+    print(format_summary(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

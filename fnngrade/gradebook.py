@@ -1,0 +1,170 @@
+"""Recording results in the course gradebook (SQLite or PostgreSQL) through nbgrader's API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+__all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "nbgrader_env"]
+
+
+def nbgrader_env(db_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["FNN_GRADEBOOK_URL"] = db_url
+    # nbgrader runs `alembic` from PATH to check the gradebook's schema
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(extra)
+    return env
+
+
+def register_assignment(root: Path, assignment: str, db_url: str, *, tries: int = 3) -> None:
+    """Run ``nbgrader generate_assignment`` into a scratch release: it (re)registers the
+    assignment's notebooks and cells in ``db_url`` (idempotent). Retried, because several hosts
+    may register the same assignment in one PostgreSQL gradebook at the same moment."""
+    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--log-level=WARN",
+           f"--CourseDirectory.db_url={db_url}"]
+    out = ""
+    for attempt in range(tries):
+        with tempfile.TemporaryDirectory(prefix="fnngrade-release-") as tmp:
+            p = subprocess.run([*cmd, f"--CourseDirectory.release_directory={tmp}"], cwd=root,
+                               env=nbgrader_env(db_url), capture_output=True, text=True)
+        if p.returncode == 0:
+            return
+        out = p.stdout + p.stderr
+        time.sleep(1 + attempt)
+    raise RuntimeError(f"nbgrader generate_assignment {assignment} failed in {root}:\n{out[-3000:]}")
+
+
+def assignment_is_current(db_url: str, root: Path, assignment: str) -> bool:
+    """True if the gradebook already holds this assignment as ``solutions/<a>/`` defines it: the
+    same notebooks, grade cells and points, and the same text in every graded or locked cell that
+    is not an answer (the tests, hidden parts included, and the instructor's fixed cells). Answers
+    are stored as stubs, so editing a solution does not need a new registration."""
+    import warnings
+
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Gradebook(db_url) as gb:
+                a = gb.find_assignment(assignment)
+                stored = {nb.name: nb for nb in a.notebooks}
+                paths = sorted((root / "solutions" / assignment).glob("*.ipynb"))
+                if sorted(p.stem for p in paths) != sorted(stored):
+                    return False
+                for p in paths:
+                    nb = nbformat.read(str(p), as_version=4)
+                    db = stored[p.stem]
+                    src = {c.name: c for c in db.source_cells}
+                    grades = {c.name: c.max_score for c in db.grade_cells}
+                    want_grades = {}
+                    for cell in nb.cells:
+                        m = cell.get("metadata", {}).get("nbgrader", {})
+                        gid = m.get("grade_id")
+                        if not gid:
+                            continue
+                        if m.get("grade"):
+                            want_grades[gid] = float(m.get("points", 0) or 0)
+                        if m.get("solution"):
+                            continue
+                        if (m.get("grade") or m.get("locked")) and (gid not in src or src[gid].source != cell.source):
+                            return False
+                    if want_grades != {k: float(v) for k, v in grades.items()}:
+                        return False
+        return True
+    except MissingEntry:
+        return False
+
+
+def copy_assignment(src_url: str, dst_url: str, assignment: str) -> None:
+    """Copy an assignment's definition (notebooks and cells, not submissions) between gradebooks,
+    in the source's order: what ``generate_assignment`` would have recorded, in a fraction of
+    the time."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(src_url) as src, Gradebook(dst_url) as dst:
+            a = src.find_assignment(assignment)
+            dst.update_or_create_assignment(assignment, duedate=a.duedate)
+            for nb in a.notebooks:
+                dst.update_or_create_notebook(nb.name, assignment)
+                for c in nb.grade_cells:
+                    dst.update_or_create_grade_cell(c.name, nb.name, assignment, max_score=c.max_score,
+                                                    cell_type=c.cell_type)
+                for c in nb.solution_cells:
+                    dst.update_or_create_solution_cell(c.name, nb.name, assignment)
+                for c in nb.task_cells:
+                    dst.update_or_create_task_cell(c.name, nb.name, assignment, max_score=c.max_score,
+                                                   cell_type=c.cell_type)
+                for c in nb.source_cells:
+                    dst.update_or_create_source_cell(c.name, nb.name, assignment, cell_type=c.cell_type,
+                                                     locked=c.locked, source=c.source, checksum=c.checksum)
+
+
+def _zero_all(gb: Gradebook, assignment: str, student: str) -> None:
+    sub = gb.find_submission(assignment, student)
+    for nb in sub.notebooks:
+        for g in nb.grades:
+            g.auto_score = 0.0
+            g.needs_manual_grade = False
+
+
+def merge_result(db_url: str, res: dict, *, retries: int = 5) -> None:
+    """Write one submission's result into the gradebook; idempotent, never touches manual scores.
+
+    Graded states copy every automatic score and comment; ``missing``, ``malformed`` and a
+    submission the worker could not finish get 0 for every cell (nbgrader's treatment of a missing
+    notebook), so the student appears in exports with 0 and the reason is in the state file.
+    """
+    for attempt in range(retries):
+        try:
+            _merge(db_url, res)
+            return
+        except Exception:  # a concurrent writer (several hosts on one PostgreSQL): try again
+            if attempt == retries - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+
+
+def _merge(db_url: str, res: dict) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        # nbgrader's add_submission triggers SQLAlchemy autoflush warnings that mean nothing here
+        warnings.simplefilter("ignore")
+        _merge_quiet(db_url, res)
+
+
+def _merge_quiet(db_url: str, res: dict) -> None:
+    a, student = res["assignment"], res["student"]
+    with Gradebook(db_url) as gb:
+        gb.update_or_create_student(student)
+        try:
+            sub = gb.find_submission(a, student)
+        except MissingEntry:
+            sub = gb.add_submission(a, student)
+        if res.get("timestamp"):
+            sub.timestamp = dt.datetime.fromisoformat(res["timestamp"])
+        if not res.get("notebooks"):
+            _zero_all(gb, a, student)
+        for nbname, data in res.get("notebooks", {}).items():
+            for gid, g in data["grades"].items():
+                grade = gb.find_grade(gid, nbname, a, student)
+                grade.auto_score = g["auto_score"]
+                grade.needs_manual_grade = g["needs_manual_grade"]
+            for cid, text in data.get("comments", {}).items():
+                try:
+                    c = gb.find_comment(cid, nbname, a, student)
+                except MissingEntry:
+                    continue
+                c.auto_comment = text
+        gb.db.commit()

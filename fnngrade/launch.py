@@ -1,0 +1,130 @@
+"""Kernel launcher: resource limits, then the bubblewrap jail, then ``ipykernel``.
+
+This file is the ``argv`` of the ``fnngrade-sandbox`` kernelspec::
+
+    <python> <this file> -f {connection_file}
+
+It imports nothing but the standard library (it runs before anything else, and is also run as a
+plain script, so it must not need ``fnngrade`` on ``sys.path``). Everything it needs comes from
+environment variables that the grading worker sets (``FNNGRADE_*``, see :func:`_settings`); the
+kernel's working directory (set by nbclient) is the student's autograded folder.
+
+Order of operations (all in this process, which then ``exec``\\ s):
+
+1. ``PR_SET_PDEATHSIG = SIGKILL``: the kernel dies with the worker that started it.
+2. In sandboxed mode, the student's folder, the connection file and the socket directory are
+   handed to the kernel's unprivileged uid (the kernel must write there and nowhere else).
+3. ``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, ``RLIMIT_CORE = 0``. They are
+   inherited through ``bwrap`` and ``setpriv`` by the kernel and every process it starts.
+4. ``exec bwrap ... setpriv --reuid U ... python -m ipykernel_launcher -f <conn>`` (see
+   ``fnngrade.sandbox.bwrap_argv``; the argv is precomputed by the worker and passed as JSON in
+   ``FNNGRADE_BWRAP_ARGV`` with the placeholders ``{cwd}`` and ``{connection_file}``), or, with
+   ``FNNGRADE_SANDBOX=0`` (``--unsandboxed``), ``exec python -m ipykernel_launcher -f <conn>`` with
+   the same limits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+
+def _settings() -> dict:
+    env = os.environ
+    return {
+        "sandbox": env.get("FNNGRADE_SANDBOX", "1") == "1",
+        "uid": int(env.get("FNNGRADE_UID", "64000")),
+        "mem": int(env.get("FNNGRADE_MEM", str(4 * 1024**3))),
+        "cpu": int(env.get("FNNGRADE_CPU", "600")),
+        "nproc": int(env.get("FNNGRADE_NPROC", "256")),
+        "fsize": int(env.get("FNNGRADE_FSIZE", str(64 * 1024**2))),
+        "sockdir": env.get("FNNGRADE_SOCKDIR", ""),
+        "argv": json.loads(env.get("FNNGRADE_BWRAP_ARGV", "[]")),
+    }
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker's watchdog still kills the kernel
+        pass
+
+
+def _chown_tree(path: str, uid: int) -> None:
+    os.chown(path, uid, uid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            try:
+                os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
+            except OSError:
+                pass
+
+
+def _set_limits(s: dict) -> None:
+    def lim(which: int, value: int) -> None:
+        if value > 0:
+            resource.setrlimit(which, (value, value))
+
+    lim(resource.RLIMIT_AS, s["mem"])
+    # soft limit: SIGXCPU (kills the kernel); the hard limit one second later is SIGKILL
+    if s["cpu"] > 0:
+        resource.setrlimit(resource.RLIMIT_CPU, (s["cpu"], s["cpu"] + 1))
+    lim(resource.RLIMIT_FSIZE, s["fsize"])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if s["sandbox"]:
+        # counted per real uid: enforced because the kernel runs as the unprivileged uid
+        lim(resource.RLIMIT_NPROC, s["nproc"])
+
+
+def _expand(argv: list[str], cwd: str) -> list[str]:
+    """Replace the ``--fnngrade-cwd-parents`` marker by ``--dir`` for each parent of the cwd.
+
+    bwrap creates missing parents of a mount point with mode 0700, which the kernel's uid could
+    not traverse; these are created 0755 on the jail's own root instead (they are empty).
+    """
+    made = {argv[i + 1] for i, x in enumerate(argv[:-1]) if x == "--dir"}
+    parts = cwd.rstrip("/").split("/")
+    parents = ["/".join(parts[:i]) for i in range(2, len(parts))]
+    out: list[str] = []
+    for x in argv:
+        if x == "--fnngrade-cwd-parents":
+            for d in parents:
+                if d not in made and d not in ("/tmp", "/usr", "/proc", "/dev"):
+                    out += ["--perms", "0755", "--dir", d]
+        else:
+            out.append(x)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "-f":
+        sys.exit("usage: launch.py -f CONNECTION_FILE")
+    conn = os.path.abspath(argv[1])
+    s = _settings()
+    cwd = os.getcwd()
+    _die_with_parent()
+    if s["sandbox"]:
+        if not s["argv"]:
+            sys.exit("fnngrade.launch: FNNGRADE_BWRAP_ARGV is not set; refusing to start an unconfined kernel")
+        if not s["sockdir"] or os.path.dirname(conn) != os.path.realpath(s["sockdir"]):
+            sys.exit(f"fnngrade.launch: the connection file {conn} is not in the socket folder "
+                     f"{s['sockdir']!r} that the jail binds (set KernelManager.connection_file)")
+        _chown_tree(cwd, s["uid"])
+        os.chown(conn, s["uid"], s["uid"])
+        if s["sockdir"]:
+            os.chown(s["sockdir"], s["uid"], s["uid"])
+        cmd = [a.replace("{cwd}", cwd).replace("{connection_file}", conn) for a in _expand(s["argv"], cwd)]
+        _set_limits(s)
+        os.execv(cmd[0], cmd)
+    _set_limits(s)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", conn])
+
+
+if __name__ == "__main__":
+    main()
