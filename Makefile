@@ -5,7 +5,9 @@
 #   make test                run every test (library, doctests, notebooks, release, grading pipeline)
 #   make lectures [NB=…]     re-execute the lecture notebooks in place (stored outputs)
 #   make release             regenerate exercises/ from solutions/ with nbgrader
-#   make autograde A=<id>    grade every submission under grading/submitted/*/<id>/
+#   make autograde A=<id>    grade every submission under grading/submitted/*/<id>/ (fnngrade:
+#                            sandboxed, parallel; WORKERS=n, ARGS='--force ...' pass options)
+#   make autograde-plain A=<id>  the same with plain nbgrader autograde (serial, unsandboxed)
 #   make feedback A=<id>     write HTML feedback for the graded submissions of <id>
 #   make grades              export every grade to grading/grades.csv
 #   make bench               run the benchmarks in benchmarks/ and print their tables
@@ -18,10 +20,10 @@ JOBS   ?= 2
 # nbgrader runs `alembic` from PATH, so the venv must come first on it
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 
-.PHONY: lectures help lab test test-fast release check-release autograde feedback grades bench clean venv
+.PHONY: lectures help lab test test-fast release autograde autograde-plain feedback grades bench clean venv
 
 help:
-	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -59,6 +61,7 @@ lectures: $(STAMP)
 	done
 
 release: $(STAMP)
+	@mkdir -p grading
 	@echo "==> regenerating exercises/ from solutions/ with nbgrader generate_assignment"
 	@for d in solutions/*/; do a=$$(basename $$d); \
 		echo "    $$a"; \
@@ -67,11 +70,19 @@ release: $(STAMP)
 	@echo "==> done; 'git status exercises/' shows what changed"
 
 autograde: $(STAMP)
-	@test -n "$(A)" || { echo "usage: make autograde A=<assignment id>, e.g. A=01-neuron-activations"; exit 2; }
+	@test -n "$(A)" || { echo "usage: make autograde A=<assignment id> [WORKERS=n] [ARGS='--force ...'], e.g. A=01-neuron-activations"; exit 2; }
+	@mkdir -p grading
+	@echo "==> grading every submission under grading/submitted/*/$(A)/ with fnngrade (sandboxed, $(or $(WORKERS),all cores) workers)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m fnngrade autograde "$(A)" $(if $(WORKERS),--workers $(WORKERS)) $(ARGS)
+	@echo "==> scores are in the gradebook, states in grading/states-$(A).csv; 'make feedback A=$(A)' writes feedback, 'make grades' exports CSV"
+
+autograde-plain: $(STAMP)
+	@test -n "$(A)" || { echo "usage: make autograde-plain A=<assignment id>"; exit 2; }
+	@mkdir -p grading
 	@echo "==> registering $(A) in the gradebook (generate_assignment into a scratch release)"
 	@tmp=$$(mktemp -d) && $(NBGRADER) generate_assignment "$(A)" --force --log-level=WARN \
 		--CourseDirectory.release_directory="$$tmp" && rm -rf "$$tmp"
-	@echo "==> autograding every submission under grading/submitted/*/$(A)/"
+	@echo "==> plain nbgrader autograde (serial, UNSANDBOXED: student code runs with your rights)"
 	@$(NBGRADER) autograde "$(A)" --force || echo "==> nbgrader reported at least one submission it could not grade (see above); the others are graded"
 	@echo "==> scores are in the gradebook; 'make feedback A=$(A)' writes feedback, 'make grades' exports CSV"
 

@@ -69,7 +69,7 @@ Several hosts
     time, so that the assignment's rows are created once. State files and autograded notebooks
     stay on each host (copy ``grading/autograded/`` back for feedback); the gradebook holds all
     scores, and ``nbgrader export`` on any host exports the whole class. PostgreSQL needs a driver
-    in the venv (``psycopg2-binary``), which the course does not install by default.
+    for SQLAlchemy in the venv: ``psycopg`` (pip package ``psycopg[binary]``, in the test extras).
 """
 
 __all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "guard"]

@@ -148,10 +148,19 @@ class _Worker:
         return out
 
 
+def _shard_tag(o: Options) -> str:
+    i, n = o.shard
+    return "" if n == 1 else f"-shard{i}of{n}"
+
+
 def _worker_roots(o: Options, base: Path, n: int) -> list[Path]:
-    """One course root per worker: nbgrader_config.py, the assignment source, its own gradebook."""
-    wroot = base / "workers"
-    shutil.rmtree(wroot, ignore_errors=True)
+    """One course root per worker: nbgrader_config.py, the assignment source, its own gradebook.
+
+    They live in a folder of this run only (several shards may share one course root, on one
+    host or on a shared disk), removed when the run ends."""
+    import tempfile
+
+    wroot = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}-", dir=base))
     roots = []
     for k in range(n):
         r = wroot / f"w{k}"
@@ -249,9 +258,11 @@ def autograde(o: Options) -> dict:
                     "db_url": "sqlite:///" + str(roots[k] / "grading" / "gradebook.db"),
                     "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
                     "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
-                    "uid": o.uid_base + k, "limits": asdict(o.limits), "guard": o.guard,
+                    # one uid per worker, and per shard where shards share a host
+                    "uid": o.uid_base + (o.shard[0] - 1) * n + k, "limits": asdict(o.limits), "guard": o.guard,
                 }
-                workers.append(_Worker(k, roots[k], settings, base / "logs" / f"worker-{k}.log"))
+                log = base / "logs" / f"worker{_shard_tag(o)}-{k}.log"
+                workers.append(_Worker(k, roots[k], settings, log))
             # the workers import nbgrader and start up meanwhile; they touch no gradebook before
             # their first submission
             _worker_gradebooks(o, db_url, roots)
@@ -298,12 +309,15 @@ def autograde(o: Options) -> dict:
         bar.close()
         for w in workers:
             w.close()
-    return write_summary(o.root, o.assignment, students)
+        if roots:
+            shutil.rmtree(roots[0].parent, ignore_errors=True)
+    return write_summary(o.root, o.assignment, students, tag=_shard_tag(o))
 
 
-def write_summary(root: Path, assignment: str, students: list[str] | None = None) -> dict:
+def write_summary(root: Path, assignment: str, students: list[str] | None = None, tag: str = "") -> dict:
     """Per state and per test counts from the state files; grading/summary-<a>.csv and
-    grading/states-<a>.csv (one row per submission)."""
+    grading/states-<a>.csv (one row per submission). A shard's run writes its own pair
+    (``summary-<a>-shard1of3.csv``); ``python -m fnngrade summary <a>`` writes the whole class's."""
     base = root / "grading" / ".fnngrade" / assignment / "state"
     results = []
     for sf in sorted(base.glob("*.json")):
@@ -320,7 +334,7 @@ def write_summary(root: Path, assignment: str, students: list[str] | None = None
                 t = tests.setdefault(gid, [0, 0])
                 t[0] += int(g["auto_score"] == g["max_score"])
                 t[1] += 1
-    out = root / "grading" / f"summary-{assignment}.csv"
+    out = root / "grading" / f"summary-{assignment}{tag}.csv"
     with out.open("w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["section", "name", "count", "out_of"])
@@ -328,7 +342,7 @@ def write_summary(root: Path, assignment: str, students: list[str] | None = None
             wr.writerow(["state", s, states.get(s, 0), len(results)])
         for gid, (ok, of) in tests.items():
             wr.writerow(["test passed", gid, ok, of])
-    with (root / "grading" / f"states-{assignment}.csv").open("w", newline="") as fh:
+    with (root / "grading" / f"states-{assignment}{tag}.csv").open("w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["student", "state", "score", "max_score", "seconds", "sandboxed", "reason"])
         for r in results:

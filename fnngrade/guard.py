@@ -22,7 +22,9 @@ evaluates without input or AST transformers):
 This stops the cheap tricks (rebinding or monkey-patching the checks and numpy's comparisons).
 It is not a security boundary: code in the same interpreter can always find the guard (e.g. via
 ``gc``) or patch Python classes' methods (``sympy.Basic.equals``). The real fix is to run the
-tests outside the student's interpreter; see the report that came with this module.
+tests outside the student's interpreter (the answers' values serialised out of the jail and checked
+by a separate process that the student's code never touches); the README's grading section
+lists this under what the grader does not do.
 """
 
 from __future__ import annotations

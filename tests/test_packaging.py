@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[A-Za-z0-9_,\- ]*\])?\s*(.*)$")  # extras ([binary]) ignored
 
 
 def _parse(spec: str) -> tuple[str, str]:

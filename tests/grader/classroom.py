@@ -179,7 +179,7 @@ def make_class(root: Path, release_nb, source_nb, *, spawn_cap: int = 150) -> di
     cls["json-not-notebook"] = ({name: json.dumps({"answer": 42})}, Expect("malformed", "zero"))
     cls["no-notebook"] = ({"answers.py": "def logistic(x):\n    return x\n"}, Expect("missing", "zero"))
     cls["snoop"] = ({name: D(_prefix(blank, "logistic", snoop_code(
-        root, str(root / "grading" / ".fnngrade" / ASSIGNMENT / "workers" / "*" / "grading" / "gradebook.db"))))},
+        root, str(root / "grading" / ".fnngrade" / ASSIGNMENT / "workers*" / "*" / "grading" / "gradebook.db"))))},
         Expect("graded", "<=blank"))
     cls["cheat-patch"] = ({name: D(_prefix(blank, "logistic", CHEAT_CODE))}, Expect("graded", "<=blank"))
     cls["cheat-runcell"] = ({name: D(_prefix(blank, "logistic", RUNCELL_CODE))}, Expect("graded", "<=blank"))

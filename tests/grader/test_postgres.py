@@ -5,7 +5,7 @@ The test starts its own PostgreSQL server from Debian's packages (``initdb``/``p
 scratch folder only), grades a small class as two shards, one after the other and then both at
 once, and checks the gradebook. It is SKIPPED, with the reason, where it cannot run: no
 PostgreSQL binaries, no ``runuser``, not root, no PostgreSQL driver for SQLAlchemy in the venv
-(``psycopg2``, which the course does not depend on), or a server that does not start.
+(``psycopg``, a test extra), or a server that does not start.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def _pg_bin() -> Path | None:
 @pytest.fixture(scope="module")
 def postgres():
     try:
-        import psycopg2  # noqa: F401
+        import psycopg  # noqa: F401  (SQLAlchemy's driver for postgresql:// URLs; a test extra)
     except ImportError:
-        pytest.skip("no PostgreSQL driver in the venv: SQLAlchemy needs psycopg2 (pip package "
-                    "psycopg2-binary), which the course does not install; the multi-host path is untested here")
+        pytest.skip("no PostgreSQL driver in the venv: SQLAlchemy needs psycopg (pip package "
+                    "'psycopg[binary]', in the course's test extras); the multi-host path is untested here")
     from fnngrade.grader import sandbox_selftest
 
     why = sandbox_selftest()
@@ -113,6 +113,12 @@ def test_two_shards_one_postgres_gradebook(postgres, tmp_path):
     for p in procs:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-3000:]
+    again = {p.stem: json.loads(p.read_text())
+             for p in (course.root / "grading" / ".fnngrade" / ASSIGNMENT / "state").glob("*.json")}
+    for s in picked:
+        assert (again[s]["state"], again[s]["score"]) == (states[s]["state"], states[s]["score"]), (
+            f"{s}: regraded as {again[s]['state']} ({again[s].get('reason')}) with {again[s]['score']}, "
+            f"first graded as {states[s]['state']} with {states[s]['score']}")
     with Gradebook(postgres) as gb:
         assert len([x for x in gb.assignment_submissions(ASSIGNMENT)]) == len(picked)
         for s in picked:
