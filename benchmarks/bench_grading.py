@@ -7,14 +7,17 @@ the course root:
 
 - ``nbgrader``: ``nbgrader autograde <a> --force``, one process, serial, no sandbox (what
   ``make autograde`` runs, without its ``generate_assignment`` step);
-- ``fnngrade, 2 workers``: ``python -m fnngrade autograde <a> --workers 2`` (sandboxed), end to
-  end: registering the assignment, starting the workers, merging into the gradebook;
+- ``fnngrade, 1 worker`` and ``fnngrade, 2 workers``: ``python -m fnngrade autograde <a>
+  --workers N`` (sandboxed), end to end: checking the assignment's registration, starting the
+  workers, merging into the gradebook. 2 workers against 1 is the parallel scaling; 1 worker
+  against plain nbgrader is fnngrade's own cost per submission;
 - the sandbox's overhead: ``fnngrade --workers 1`` with and without ``--unsandboxed`` on the
-  first ``--overhead-n`` submissions; overhead per submission = difference / count.
+  first ``--overhead-n`` submissions; overhead per submission = difference / count; the same
+  for the test-cell guard (``--no-test-guard``).
 
 Each figure is one run on this machine (wall clock); throughput is submissions per minute. The
 table and the exact command are written between the ``bench:begin``/``bench:end`` markers of
-``benchmarks/README-fragment-grading.md``.
+``benchmarks/README.md``.
 
 Usage::
 
@@ -38,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.pipeline import course as C  # noqa: E402
 
-FRAGMENT = REPO / "benchmarks" / "README-fragment-grading.md"
+FRAGMENT = REPO / "benchmarks" / "README.md"
 
 
 def make_course(root: Path, assignment: str, n: int, timeout: int) -> C.Course:
@@ -103,6 +106,8 @@ def main() -> None:
         t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", a, "--force", "--log-level=WARN"],
                         plain.root, plain.env)
         fg_cmd = [sys.executable, "-m", "fnngrade", "autograde", a, "--timeout", str(args.timeout), "--no-progress"]
+        one = fresh_copy(tmp / "base", tmp / "one")
+        t_one = timed(fg_cmd + ["--workers", "1"], one.root, one.env)
         par = fresh_copy(tmp / "base", tmp / "par")
         t_par = timed(fg_cmd + ["--workers", "2"], par.root, par.env)
         k = min(args.overhead_n, args.n)
@@ -111,9 +116,12 @@ def main() -> None:
         t_sb = timed(fg_cmd + ["--workers", "1", *only], sb.root, sb.env)
         ub = fresh_copy(tmp / "base", tmp / "ub")
         t_ub = timed(fg_cmd + ["--workers", "1", "--unsandboxed", *only], ub.root, ub.env)
+        ng = fresh_copy(tmp / "base", tmp / "ng")
+        t_ng = timed(fg_cmd + ["--workers", "1", "--no-test-guard", *only], ng.root, ng.env)
     n = args.n
     rows = [
         ("plain `nbgrader autograde` (serial, unsandboxed)", t_plain, n),
+        ("`python -m fnngrade autograde --workers 1` (sandboxed)", t_one, n),
         ("`python -m fnngrade autograde --workers 2` (sandboxed)", t_par, n),
     ]
     lines = [
@@ -131,10 +139,13 @@ def main() -> None:
     lines += [
         "",
         f"Speed-up of fnngrade on 2 workers over plain nbgrader: **{ratio:.2f}×** (target ≥ 1.8×; fnngrade's time "
-        "includes starting its workers and checking the gradebook's copy of the assignment).",
+        "includes starting its workers and checking the gradebook's copy of the assignment). "
+        f"Scaling of fnngrade from 1 to 2 workers: **{t_one / t_par:.2f}×**; fnngrade on 1 worker against plain "
+        f"nbgrader: **{t_plain / t_one:.2f}×**.",
         "",
         f"Sandbox overhead: {k} submissions on 1 worker took {t_sb:.1f} s sandboxed and {t_ub:.1f} s with "
-        f"`--unsandboxed`: **{over:+.2f} s per submission**.",
+        f"`--unsandboxed`: **{over:+.2f} s per submission**. The test-cell guard: {t_ng:.1f} s with "
+        f"`--no-test-guard`, **{(t_sb - t_ng) / k:+.2f} s per submission**.",
     ]
     table = "\n".join(lines)
     print(table)
