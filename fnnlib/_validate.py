@@ -8,13 +8,14 @@ the topic modules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "NamedTable",
     "as_float_array",
     "check_shape",
     "check_choice",
@@ -173,3 +174,43 @@ def make_rng(rng: np.random.Generator | int | None, func: str = "fnnlib") -> np.
         f"{func}: rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}. "
         "Create one with np.random.default_rng(seed)."
     )
+
+
+class NamedTable(Mapping):
+    """A read-only table keyed by name whose lookup of an unknown name says what is known.
+
+    ``table[name]`` raises :class:`KeyError` (so ``except KeyError`` still works) with the
+    known names and the closest one:
+
+    >>> t = NamedTable({"relu": 1, "tanh": 2}, "activation")
+    >>> t["rleu"]
+    Traceback (most recent call last):
+    ...
+    KeyError: "unknown activation 'rleu'; did you mean 'relu'? Known: 'relu', 'tanh'."
+    >>> dict(t)
+    {'relu': 1, 'tanh': 2}
+    """
+
+    def __init__(self, data: Mapping[str, Any], what: str) -> None:
+        self._data = dict(data)
+        self._what = what
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except (KeyError, TypeError):
+            import difflib
+
+            close = difflib.get_close_matches(str(key), list(self._data), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ";"
+            listed = ", ".join(repr(k) for k in self._data)
+            raise KeyError(f"unknown {self._what} {key!r}{hint} Known: {listed}.") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"NamedTable({self._what}: {', '.join(self._data)})"

@@ -37,7 +37,6 @@ Conventions shared by every function here:
 from __future__ import annotations
 
 import math
-import types
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -45,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfc
 
-from fnnlib._validate import as_float_array, check_choice, shape_str
+from fnnlib._validate import NamedTable, as_float_array, check_choice, shape_str
 
 __all__ = [
     "Activation",
@@ -1158,7 +1157,7 @@ def _make_table() -> Mapping[str, Activation]:
         table[f.__name__] = Activation(f.__name__, f, df)
         if f.__name__ in aliases:
             table[aliases[f.__name__]] = table[f.__name__]
-    return types.MappingProxyType(table)
+    return NamedTable(table, "activation")
 
 
 ACTIVATIONS: Mapping[str, Activation] = _make_table()
@@ -1167,6 +1166,9 @@ ACTIVATIONS: Mapping[str, Activation] = _make_table()
 Names: logistic (alias sigmoid), tanh, hard_logistic, hard_tanh, relu,
 leaky_relu, prelu, elu, softplus, swish, gelu, gelu_tanh, gelu_sigmoid,
 identity (alias linear). Maxout is not elementwise and is not in the table.
+Each entry is an :class:`Activation`, a named tuple ``(name, f, df)``: the canonical name
+(``ACTIVATIONS["sigmoid"].name == "logistic"``), the function and its derivative. An unknown
+name raises ``KeyError`` listing the known ones and the closest match.
 """
 
 

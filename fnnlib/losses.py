@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from fnnlib import activations as _activations
-from fnnlib._validate import as_float_array, check_choice, check_positive_int, shape_str
+from fnnlib._validate import NamedTable, as_float_array, check_choice, check_positive_int, shape_str
 
 __all__ = [
     "softmax",
@@ -703,14 +703,15 @@ def _se_value(z: ArrayLike, y: ArrayLike, activation: Any = "identity", reductio
 
 _LOGISTIC_NAMES = frozenset(n for n in ("logistic", "sigmoid") if n in _activations.ACTIVATIONS)
 
-LOSSES: Mapping[str, Loss] = MappingProxyType(
+LOSSES: Mapping[str, Loss] = NamedTable(
     {
         "softmax_cross_entropy": Loss("softmax_cross_entropy", _sce_value, _sce_delta, frozenset({"softmax"})),
         "binary_cross_entropy": Loss("binary_cross_entropy", _bce_value, _bce_delta, _LOGISTIC_NAMES),
         "squared_error": Loss(
             "squared_error", _se_value, squared_error_delta, frozenset(_activations.ACTIVATIONS)
         ),
-    }
+    },
+    "loss",
 )
 """Read-only table of the course's losses keyed by name (see :class:`Loss`)."""
 

@@ -8,7 +8,6 @@ elementwise functions are diagonal Jacobians, so no layout transpose is needed.
 
 from __future__ import annotations
 
-import types
 import warnings
 
 import mpmath as mp
@@ -640,7 +639,9 @@ def test_table_names_and_aliases():
 
 
 def test_table_is_read_only():
-    assert isinstance(A.ACTIVATIONS, types.MappingProxyType)
+    from collections.abc import Mapping, MutableMapping
+
+    assert isinstance(A.ACTIVATIONS, Mapping) and not isinstance(A.ACTIVATIONS, MutableMapping)
     with pytest.raises(TypeError):
         A.ACTIVATIONS["relu"] = A.ACTIVATIONS["tanh"]  # type: ignore[index]
     with pytest.raises(TypeError):
@@ -674,3 +675,24 @@ def test_all_is_exact():
     for n in A.__all__:
         if n != "ACTIVATIONS":  # a mappingproxy instance carries no docstring of its own
             assert getattr(A, n).__doc__, n
+
+
+def test_unknown_activation_name_lists_the_known_ones_and_the_closest():
+    from fnnlib.activations import ACTIVATIONS
+
+    with pytest.raises(KeyError) as info:
+        ACTIVATIONS["sigmod"]
+    msg = str(info.value)
+    assert "'sigmod'" in msg and "did you mean 'sigmoid'" in msg
+    for name in ("logistic", "tanh", "relu", "identity"):
+        assert repr(name) in msg, f"{name} missing from {msg}"
+    assert "relu" in ACTIVATIONS and ACTIVATIONS["sigmoid"] is ACTIVATIONS["logistic"]
+    with pytest.raises(TypeError):
+        ACTIVATIONS["relu"] = None  # read-only
+
+
+def test_unknown_loss_name_lists_the_known_ones():
+    from fnnlib.losses import LOSSES
+
+    with pytest.raises(KeyError, match="Known: 'softmax_cross_entropy', 'binary_cross_entropy', 'squared_error'"):
+        LOSSES["mse"]
