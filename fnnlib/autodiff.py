@@ -1276,7 +1276,10 @@ def logistic_neuron_example(x: float = 1.0, w: float = 0.0, b: float = 0.0) -> L
     LogisticNeuronExample
         Named tuple of Tensors ``(x, w, b, h1, h2, h3, h4, h5, h6)`` named
         ``"x"``, …, ``"h6"``, after ``h6.backward()``: every ``.value`` is the
-        forward value and every ``.grad`` is ∂f/∂(that node).
+        forward value and every ``.grad`` is ∂f/∂(that node). ``backward`` has
+        already run: calling ``ex.h6.backward()`` again *adds* a second copy of
+        every gradient (``.grad`` accumulates, as in PyTorch); build a new
+        example instead.
 
     Notes
     -----
