@@ -3,9 +3,22 @@
 A neuron computes its net input ``z = wᵀx + b`` and its activation ``a = f(z)``.
 This module gives every activation of Lecture 01 as a pair of functions,
 ``<name>(z)`` for ``f`` and ``<name>_grad(z)`` for ``f'``, and a read-only
-table :data:`ACTIVATIONS` that maps a name to an :class:`Activation`
-``(name, f, df)``. Maxout, which takes K pieces rather than one net input, is
-outside the table.
+table :data:`ACTIVATIONS` that maps a name to an :class:`Activation`.
+Maxout, which takes K pieces rather than one net input, is outside the table.
+
+Each entry of :data:`ACTIVATIONS` is an :class:`Activation`, a named tuple
+``(name, f, df)``: ``name`` is the canonical name (an alias gives the same
+entry, so ``ACTIVATIONS["sigmoid"].name == "logistic"``), ``f`` is the
+function, e.g. :func:`relu`, and ``df`` its derivative, e.g. :func:`relu_grad`.
+The table behaves like a read-only dict (iteration, ``in``, ``len``,
+``items()``, ``.get(name, default)``); looking up an unknown name raises a
+``KeyError`` whose message repeats the name, suggests the closest known one
+and lists them all (:func:`get` raises ``ValueError`` instead):
+
+>>> ACTIVATIONS["rleu"]  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+KeyError: "unknown activation 'rleu'; did you mean 'relu'? Known: 'logistic', 'sigmoid', 'tanh', ...
 
 Conventions shared by every function here:
 

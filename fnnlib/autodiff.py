@@ -1264,7 +1264,10 @@ class LogisticNeuronExample(NamedTuple):
 
 
 def logistic_neuron_example(x: float = 1.0, w: float = 0.0, b: float = 0.0) -> LogisticNeuronExample:
-    """Build f(x; w, b) = 1/(exp(−(wx + b)) + 1) in six primitive steps and differentiate it.
+    """Build f(x; w, b) = 1/(exp(−(wx + b)) + 1) in six primitive steps and run ``backward`` on it.
+
+    The gradients are already filled in when this returns; do not call
+    ``backward`` again (see Returns).
 
     Parameters
     ----------

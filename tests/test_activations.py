@@ -684,9 +684,22 @@ def test_unknown_activation_name_lists_the_known_ones_and_the_closest():
         ACTIVATIONS["sigmod"]
     msg = str(info.value)
     assert "'sigmod'" in msg and "did you mean 'sigmoid'" in msg
-    for name in ("logistic", "tanh", "relu", "identity"):
+    for name in ACTIVATIONS:  # every known name, aliases included
         assert repr(name) in msg, f"{name} missing from {msg}"
-    assert "relu" in ACTIVATIONS and ACTIVATIONS["sigmoid"] is ACTIVATIONS["logistic"]
+    # nothing close: still the name asked for and every known one, and no wrong suggestion
+    with pytest.raises(KeyError) as info:
+        ACTIVATIONS["xyzzy"]
+    msg = str(info.value)
+    assert "'xyzzy'" in msg and "did you mean" not in msg
+    assert all(repr(name) in msg for name in ACTIVATIONS), msg
+    with pytest.raises(KeyError, match="Known: 'logistic'"):
+        ACTIVATIONS[3]  # not even a string
+    # otherwise an ordinary read-only mapping
+    assert "relu" in ACTIVATIONS and "sigmod" not in ACTIVATIONS
+    assert ACTIVATIONS.get("sigmod") is None and ACTIVATIONS.get("relu") is ACTIVATIONS["relu"]
+    assert list(ACTIVATIONS) == [k for k, _ in ACTIVATIONS.items()] and len(ACTIVATIONS) == len(list(ACTIVATIONS))
+    assert all(isinstance(v, A.Activation) and ACTIVATIONS[k] is v for k, v in ACTIVATIONS.items())
+    assert ACTIVATIONS["sigmoid"] is ACTIVATIONS["logistic"]
     with pytest.raises(TypeError):
         ACTIVATIONS["relu"] = None  # read-only
 

@@ -223,7 +223,28 @@ _COMPOSITES = {
     "exp-log": lambda m, x: m.exp(x[0] * x[1]) + m.log(1 + x[2] ** 2),
     "tanh-logistic": lambda m, x: m.tanh(x[0]) * m.logistic(x[1] - x[2]) / (2 + x[0] ** 2),
     "nested": lambda m, x: (x[0] - x[1]) ** 3 + m.exp(-x[2]) * m.tanh(x[1] * x[2]) - m.logistic(m.log(1 + x[0] ** 2)),
+    # variable base and exponent (base kept positive), a number to a variable power, quotients
+    "powers-quotients": lambda m, x: (1 + x[0] ** 2) ** (0.5 * x[1]) + 2.0 ** x[2] / (1 + m.logistic(x[0]))
+    - x[1] / (2 + m.tanh(x[2])) + (m.exp(x[2]) + 1) ** -1.5,
 }
+# exp, log, tanh and logistic are the elementary functions both modules have (dual adds sin and cos,
+# the engine adds relu); every one appears above and below.
+_SCALAR_COMPOSITES = {
+    "logistic-of-log": lambda m, t: m.logistic(m.log(1 + t**2) * t) / (1 + m.exp(-t)),
+    "tanh-power": lambda m, t: m.tanh(t) ** 3 - t * m.exp(m.tanh(0.5 * t)) + (2 + t**2) ** 0.25,
+    "quotient": lambda m, t: (m.log(3 + t) - m.logistic(-2 * t)) / (1 + m.exp(t) * m.tanh(t) ** 2),
+}
+
+
+@pytest.mark.parametrize("t", [-2.3, -0.4, 0.0, 0.9, 2.7])
+@pytest.mark.parametrize("name", sorted(_SCALAR_COMPOSITES))
+def test_scalar_derivative_agrees_with_the_reverse_mode_engine(name, t):
+    from fnnlib import autodiff as ad
+
+    f = _SCALAR_COMPOSITES[name]
+    fwd = dual.derivative(lambda s: f(dual, s), t)  # one forward pass with seed ẋ = 1
+    rev = ad.grad(lambda s: f(ad, s))(t)  # one reverse sweep with seed ∂f/∂f = 1
+    np.testing.assert_allclose(fwd, float(np.asarray(rev)), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("point", [(0.3, -1.2, 0.8), (1.5, 0.4, -2.0), (-0.7, 2.2, 0.1)])
