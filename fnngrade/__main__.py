@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--fsize-mb", type=int, default=Limits.fsize // 2**20, help="largest file a kernel writes")
     a.add_argument("--submission-timeout", type=float, default=None,
                    help="wall-clock seconds for one whole submission before its worker is killed")
-    a.add_argument("--uid-base", type=int, default=64000, help="kernel uid of worker k is uid-base + k")
+    a.add_argument("--uid-base", type=int, default=64000, help="kernel uid of worker k of shard i is uid-base + 256·(i − 1) + k")
     a.add_argument("--reregister", action="store_true",
                    help="run nbgrader generate_assignment even if the gradebook's copy of the assignment is current")
     a.add_argument("--no-progress", action="store_true")

@@ -259,7 +259,7 @@ def autograde(o: Options) -> dict:
                     "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
                     "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
                     # one uid per worker, and per shard where shards share a host
-                    "uid": o.uid_base + (o.shard[0] - 1) * n + k, "limits": asdict(o.limits), "guard": o.guard,
+                    "uid": o.uid_base + (o.shard[0] - 1) * 256 + k, "limits": asdict(o.limits), "guard": o.guard,
                 }
                 log = base / "logs" / f"worker{_shard_tag(o)}-{k}.log"
                 workers.append(_Worker(k, roots[k], settings, log))

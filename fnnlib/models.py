@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -123,7 +124,7 @@ def _check_bool(value: Any, name: str, func: str) -> bool:
 # ---------------------------------------------------------------------------
 # optimizers
 # ---------------------------------------------------------------------------
-class Optimizer:
+class Optimizer(ABC):
     """Base class of the optimizers: hyperparameters only; the state lives with the model.
 
     An optimizer turns the mini-batch gradient ``g`` of the risk into an update of
@@ -183,11 +184,13 @@ class Optimizer:
         return self._update(P, G_, state)
 
     # subclasses implement these on checked float64 lists of dicts
-    def _init_state(self, params: Params) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _init_state(self, params: Params) -> dict[str, Any]:
+        """The optimiser's initial state for these parameters."""
 
+    @abstractmethod
     def _update(self, params: Params, grads: Params, state: dict[str, Any]) -> tuple[Params, dict[str, Any]]:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """One step: new parameters and new state (the inputs are not modified)."""
 
 
 def _zeros_like(params: Params) -> Params:
