@@ -46,3 +46,11 @@ c.OverwriteCells.add_missing_cells = True
 # Notebooks are released without outputs; the header stays plain (no per-student header file).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Rubrics are for graders only. In the source notebook, the point-by-point rubric (with the model
+# answer) of a written question sits in the question's locked markdown cell between
+#   ### BEGIN MARK SCHEME   and   ### END MARK SCHEME
+# nbgrader's ClearMarkScheme removes that region from the release; the gradebook keeps the full cell,
+# so the autograded copy (which the Formgrader shows next to the student's answer) has it back.
+# The question cells are locked markdown cells, not "task" cells, hence enforce_metadata = False.
+c.ClearMarkScheme.enforce_metadata = False

@@ -31,6 +31,7 @@ __all__ = [
     "check_function",
     "check_sympy_steps",
     "check_does_not_use",
+    "check_no_loops",
 ]
 
 # Values shown in a message are cut after this many characters.
@@ -747,6 +748,45 @@ def check_does_not_use(
             f"{name} uses {', '.join(hits)}, which this exercise asks you not to call"
             + (f": {why}" if why else ": write it yourself.")
         )
+
+
+def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) -> None:
+    """Check that a function's own code has no Python loop (``for``, ``while`` or a comprehension).
+
+    Used where a task asks for vectorised code (one matrix product for a whole batch, not one
+    product per example). Only the function's own source counts, not the functions it calls.
+
+    Raises
+    ------
+    AssertionError
+        If the source holds a loop; the message names the line.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def forward_batch(W, X):
+    ...     return np.stack([W @ x for x in X.T], axis=1)
+    >>> check_no_loops(forward_batch, "forward_batch", why="use one matrix product W @ X.")
+    Traceback (most recent call last):
+    ...
+    AssertionError: forward_batch loops over something in Python (a list comprehension at line 2: `return np.stack([W @ x for x in X.T], axis=1)`), which this task asks you not to do: use one matrix product W @ X.
+    """
+    try:
+        lines = textwrap.dedent(inspect.getsource(f)).splitlines()
+        tree = ast.parse("\n".join(lines))
+    except (OSError, TypeError, SyntaxError):
+        return
+    kinds = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
+             ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+             ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
+    for node in ast.walk(tree):
+        kind = kinds.get(type(node))
+        if kind:
+            text = lines[node.lineno - 1].strip()
+            raise AssertionError(
+                f"{name} loops over something in Python ({kind} at line {node.lineno}: `{text}`), which this "
+                "task asks you not to do" + (f": {why}" if why else ": use whole-array NumPy operations.")
+            )
 
 
 # --------------------------------------------------------------------------- check_sympy_steps
