@@ -13,9 +13,11 @@ The checks never mutate their arguments and never print.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import inspect
 import math
+import sys
 import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +34,7 @@ __all__ = [
     "check_sympy_steps",
     "check_does_not_use",
     "check_no_loops",
+    "using_reference",
 ]
 
 # Values shown in a message are cut after this many characters.
@@ -787,6 +790,49 @@ def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) 
                 f"{name} loops over something in Python ({kind} at line {node.lineno}: `{text}`), which this "
                 "task asks you not to do" + (f": {why}" if why else ": use whole-array NumPy operations.")
             )
+
+
+@contextlib.contextmanager
+def using_reference(**functions: Callable[..., Any]) -> Any:
+    """Inside the ``with`` block, the student's names are bound to these (reference) functions.
+
+    A later task's test uses it to grade that task alone: ``backprop`` is called with the reference
+    ``dense_backward`` in place of the student's, so one mistake costs the points of its own task
+    only, and the message points at the real culprit. The names are restored on leaving the block,
+    also when a check fails.
+
+    The binding is made in the namespace the student's code reads its globals from: the calling
+    test cell's globals when tests run in the student's kernel (Validate, nbval), or, when the
+    grader runs the tests in its separate checker (see fnngrade.remote), the kernel's namespace,
+    with calls to these functions sent back to the checker.
+
+    Examples
+    --------
+    >>> def double(x):
+    ...     return 2 * x
+    >>> def quadruple(x):
+    ...     return double(double(x))
+    >>> with using_reference(double=lambda x: x + x):
+    ...     quadruple(3)
+    12
+    """
+    caller = sys._getframe(2).f_globals  # 0: this generator, 1: contextmanager's __enter__, 2: the test
+    remote = getattr(caller, "fnn_substitute", None)
+    if remote is not None:
+        with remote(functions):
+            yield
+        return
+    missing = object()
+    saved = {k: caller.get(k, missing) for k in functions}
+    caller.update(functions)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is missing:
+                caller.pop(k, None)
+            else:
+                caller[k] = v
 
 
 # --------------------------------------------------------------------------- check_sympy_steps
