@@ -15,7 +15,8 @@ import signal
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+from jupyter_core.utils import ensure_async, run_sync
+from traitlets import Bool, Integer, Unicode
 
 from . import guard
 
@@ -117,15 +118,149 @@ class SafeExecute(Execute):
     interrupt_grace = Integer(5, help="seconds a kernel gets to honour an interrupt").tag(config=True)
     max_stream_chars = Integer(1_000_000, help="stream characters kept per cell while running").tag(config=True)
 
-    guard_tests = Bool(True, help="restore the instructor's names and modules before each test cell").tag(config=True)
+    guard_tests = Bool(True, help="(without remote_tests) restore the instructor's names before each test cell").tag(config=True)
+    remote_tests = Bool(True, help="run test cells in the checker outside the kernel (fnngrade.remote)").tag(config=True)
+    kernel_cwd = Unicode("", help="the kernel's working folder (default: the notebook's folder)").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._fatal = None
         self._current = None
-        self._token = None if not self.guard_tests else "_fnngrade_guard_" + os.urandom(8).hex()
+        self._token = None if (not self.guard_tests or self.remote_tests) else "_fnngrade_guard_" + os.urandom(8).hex()
         self._guard_ready = False
+        self._checker = None
+        self._agent = "_fnngrade_agent_" + os.urandom(8).hex()
+        self._agent_ready = False
+        self._current_gid = None
         self.iopub_timeout = max(int(self.interrupt_grace), 1)
+        student = ((resources or {}).get("nbgrader") or {}).get("student")
+        if student is not None:
+            os.environ["FNN_STUDENT_ID"] = str(student)  # read by hidden tests that derive per-student data
+        if self.remote_tests:
+            from .remote import Checker
+
+            self._checker = Checker(self._transport, timeout=float(self.timeout or 60))
         return super().preprocess(nb, resources, km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        if self.kernel_cwd:
+            kwargs["cwd"] = self.kernel_cwd
+        return await super().async_start_new_kernel(**kwargs)
+
+    # -- the remote checker's transport (see fnngrade.remote) ----------------------------------------
+
+    def _install_agent(self) -> bool:
+        from .remote import AGENT_SOURCE
+
+        expr = (f"(lambda d: exec(compile({AGENT_SOURCE!r}, '<fnngrade agent>', 'exec'), d) "
+                f"or d['install'](get_ipython(), {self._agent!r}))({{}})")
+        try:
+            msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"g": expr})
+            reply = self.wait_for_reply(msg_id)
+        except Exception:
+            return False
+        g = (reply or {}).get("content", {}).get("user_expressions", {}).get("g", {})
+        text = g.get("data", {}).get("text/plain", "") if g.get("status") == "ok" else ""
+        return text == "'fnngrade-agent-ok'"
+
+    def _transport(self, payload: str, on_input, deadline: float, nested: bool = False) -> str:
+        """Send one request to the kernel's agent; answer its callbacks; return its reply text.
+
+        A request made while a callback is being answered (a test's wrapper around the student's
+        own function, called by the student's code) is sent as the answer to that callback's
+        pending ``input_request``; the kernel runs it and sends the result as its next one."""
+        import json
+
+        from .remote import KernelGone, RemoteError
+
+        if self._fatal:
+            raise KernelGone(self._fatal)
+        if nested:
+            self.kc.input(json.dumps(["req", payload]))
+        else:
+            self._msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=True,
+                                           user_expressions={"r": f"__import__('sys').modules[{self._agent!r}]"
+                                                                  f".handle({payload!r})"})
+        while True:
+            kind, data = run_sync(self._async_wait)(self._msg_id, deadline)
+            if kind == "reply":
+                if nested:
+                    raise RemoteError("the kernel finished a request while a callback was still open")
+                return data
+            try:
+                msg = json.loads(data)
+            except ValueError:
+                msg = None
+            if nested and isinstance(msg, list) and len(msg) == 2 and msg[0] == "res" and isinstance(msg[1], str):
+                return msg[1]
+            self.kc.input(on_input(data))
+
+    async def _async_wait(self, msg_id: str, deadline: float):
+        import ast
+        import time
+
+        import zmq
+        import zmq.asyncio
+
+        from .remote import KernelGone, RemoteError, RemoteTimeout
+
+        kc = self.kc
+        poller = zmq.asyncio.Poller()
+        poller.register(kc.shell_channel.socket, zmq.POLLIN)
+        poller.register(kc.stdin_channel.socket, zmq.POLLIN)
+        interrupted_at = None
+        last_alive = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None and now > deadline:
+                EVENTS.append({"kind": "timeout", "cell": self._current_gid, "index": self._current,
+                               "detail": f"ran past the {self.timeout} s cell timeout (interrupted)"})
+                try:
+                    await ensure_async(self.km.interrupt_kernel())
+                except Exception:
+                    pass
+                interrupted_at = now
+            if interrupted_at is not None and now > interrupted_at + max(int(self.interrupt_grace), 1):
+                rc = self._kill_kernel()
+                what = (f"the kernel did not stop within {self.interrupt_grace} s of being interrupted after "
+                        f"the {self.timeout} s cell timeout, and was killed (exit status {rc})")
+                EVENTS.append({"kind": "killed", "cell": self._current_gid, "index": self._current, "detail": what})
+                self._fatal = f"the kernel was lost earlier, in cell {self._current_gid or self._current}: {what}"
+                raise KernelGone(what)
+            if now - last_alive > 1.0:
+                last_alive = now
+                if not await ensure_async(self.km.is_alive()):
+                    rc = self._kill_kernel()
+                    what = f"the kernel died while running this cell (exit status {rc})"
+                    EVENTS.append({"kind": "died", "cell": self._current_gid, "index": self._current, "detail": what})
+                    self._fatal = f"the kernel was lost earlier, in cell {self._current_gid or self._current}: {what}"
+                    raise KernelGone(what)
+            events = dict(await poller.poll(200))
+            if kc.stdin_channel.socket in events:
+                msg = await ensure_async(kc.stdin_channel.get_msg(timeout=0))
+                if msg["header"]["msg_type"] == "input_request" and msg["parent_header"].get("msg_id") == msg_id:
+                    if interrupted_at is not None:
+                        kc.input('["err", "KeyboardInterrupt", "interrupted"]')
+                        continue
+                    return "input", str(msg["content"].get("prompt", ""))
+            if kc.shell_channel.socket in events:
+                msg = await ensure_async(kc.shell_channel.get_msg(timeout=0))
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if interrupted_at is not None:
+                    raise RemoteTimeout(f"the student's code ran past the {self.timeout} s cell timeout "
+                                        "and was interrupted")
+                r = msg["content"].get("user_expressions", {}).get("r", {})
+                if r.get("status") != "ok":
+                    raise RemoteError("the grader's helper in the kernel is missing or broken "
+                                      f"({r.get('ename', 'no reply')}: {str(r.get('evalue', ''))[:200]})")
+                text = r.get("data", {}).get("text/plain", "")
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    raise RemoteError("the kernel's reply could not be read") from None
+                if type(value) is not str:
+                    raise RemoteError("the kernel's reply is not text")
+                return "reply", value
 
     # -- timeouts -----------------------------------------------------------------------------------
 
@@ -188,6 +323,16 @@ class SafeExecute(Execute):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         is_test = bool(meta.get("grade")) and not meta.get("solution")
         is_locked = bool(meta.get("locked")) and not meta.get("grade") and not meta.get("solution")
+        self._current_gid = _grade_id(cell)
+        if self._checker is not None:
+            if not self._agent_ready:
+                self._agent_ready = self._install_agent()
+                if not self._agent_ready:  # before any student code: a grader problem, not the student's
+                    raise RuntimeError("fnngrade: the remote checker's helper could not be installed in the kernel")
+            if is_test:
+                return self._run_test_in_checker(cell, resources, index)
+            if not is_locked:  # the student's own code: its text is where inspect.getsource looks
+                self._checker.student_sources.append(cell.source)
         if self._token and not self._guard_ready:
             self._guard_ready = self._guard(guard.snapshot_expression(self._token))
             if not self._guard_ready:  # before any student code: a grader problem, not the student's
@@ -205,6 +350,8 @@ class SafeExecute(Execute):
             out = super().preprocess_cell(cell, resources, index)
             if self._token and is_locked:
                 self._guard(guard.call(self._token, "post"))
+            if self._checker is not None and is_locked and not self._fatal:
+                self._run_locked_in_checker(cell)
             return out
         except DeadKernelError:
             rc = self._kill_kernel()
@@ -225,6 +372,29 @@ class SafeExecute(Execute):
         self._fatal = f"the kernel was lost earlier, in cell {gid or index}: {what}"
         return cell, resources
 
+
+    def _run_test_in_checker(self, cell, resources, index):
+        from .remote import KernelGone, error_output
+
+        try:
+            outputs = self._checker.run(cell.source)
+        except KernelGone as e:
+            outputs = [error_output(e)]
+        cell.outputs = [from_dict(o) for o in outputs]
+        cell.execution_count = None
+        return cell, resources
+
+    def _run_locked_in_checker(self, cell) -> None:
+        """The instructor's imports, helpers and examples: the tests need their names here too."""
+        from .remote import KernelGone
+
+        try:
+            outputs = self._checker.run(cell.source)
+        except KernelGone:
+            return
+        errors = [o for o in outputs if o["output_type"] == "error"]
+        if errors:
+            self.log.info("fnngrade: locked cell %s raised in the checker: %s", _grade_id(cell), errors[0]["evalue"][:200])
 
 class RepairCells(NbGraderPreprocessor):
     """Make a submission's nbgrader metadata consistent before nbgrader's OverwriteCells sees it.
