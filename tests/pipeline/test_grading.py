@@ -8,8 +8,12 @@ student            submission                                                   
 =================  =============================================================  ==================
 perfect            the release with every answer filled in from the source          every auto point
 blank              the untouched release                                          0 auto points
-wrong-<k>          perfect, with the k-th deliberate mistake of specs/<a>.toml      loses exactly the
-                                                                                  listed tests
+wrong-<k>          perfect, with the k-th ``[[mutation]]`` of specs/<a>.toml        loses exactly the
+                   (a deliberate mistake, or a loophole the task forbids)         listed tests; each
+                                                                                  of them shows the
+                                                                                  spec's ``message``
+alt-<k>            perfect, with the k-th ``[[alternative]]`` of specs/<a>.toml     every auto point
+                   (another correct answer, written differently)
 loops              an answer cell that starts with ``while True: pass``             graded; loses that
                                                                                   cell's tests
 exits              an answer cell that starts with ``sys.exit(1)``                  graded; ditto
@@ -18,8 +22,16 @@ deleted-tests      blank, with every test cell deleted                          
 broken-json        a truncated .ipynb file                                        reported, not graded
 =================  =============================================================  ==================
 
-Then written answers are scored by hand through the gradebook API (what formgrader does),
-feedback is generated, and grades are exported to CSV.
+Then a few students (perfect, the first mutation, the first alternative) are graded a second
+time: every score must come out the same. Feedback is generated for the whole class and must
+hold no hidden test and no model answer (see ``test_leaks.py``). Written answers are scored by
+hand through the gradebook API (what formgrader does) and grades are exported to CSV.
+
+Spec format (``tests/pipeline/specs/<a>.toml``): ``[[mutation]]`` with ``cell`` (grade_id of an
+answer cell), ``find``/``replace`` or ``source`` (the whole new cell), ``fails`` (test grade_ids
+that must lose all their points; every other test keeps all of its points) and optionally
+``message`` (text that must appear in the output of EVERY test listed in ``fails``); and
+``[[alternative]]`` with ``cell`` and ``find``/``replace`` or ``source``.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import course as C
+from . import test_leaks as L
 
 ASSIGNMENTS = C.assignments()
 pytestmark = pytest.mark.pipeline
@@ -55,6 +68,30 @@ def _prefixed(nb, cell_id: str, prefix: str):
     return nb
 
 
+def _read_scores(course, assignment, sources, student):
+    """{grade_id: (auto_score, max_score)} for every graded cell of the student's submission."""
+    out = {}
+    with Gradebook(course.db_url) as gb:
+        for name, nb in sources.items():
+            notebook = name[: -len(".ipynb")]
+            for cell in nb.cells:
+                if C.is_grade(cell):
+                    try:
+                        g = gb.find_grade(C.grade_id(cell), notebook, assignment, student)
+                    except MissingEntry:
+                        continue
+                    out[C.grade_id(cell)] = (g.auto_score, g.max_score)
+    return out
+
+
+def _test_outputs(course, assignment, student, notebook):
+    """{test grade_id: plain text of its output} in the student's autograded notebook."""
+    path = course.root / "grading" / "autograded" / student / assignment / notebook
+    if not path.exists():
+        return {}
+    return {C.grade_id(c): C.cell_output_text(c) for c in C.read(path).cells if C.is_test(c)}
+
+
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
     """Run the class through nbgrader once per assignment; yield what the checks need."""
@@ -67,24 +104,20 @@ def graded(request, tmp_path_factory):
     released = {p.name: C.read(p) for p in notebooks}
     perfect = {n: C.fill_answers(released[n], sources[n]) for n in released}
     muts = C.mutations(assignment)
+    alts = C.alternatives(assignment)
 
-    expected_missing = {}  # student -> grade ids that must score 0 (others full) ; None = check separately
+    expected_missing = {}  # student -> grade ids that must score 0 (others full)
     course.submit("perfect", {n: C.dumps(nb) for n, nb in perfect.items()})
     course.submit("blank", {n: C.dumps(nb) for n, nb in released.items()})
 
     main_nb = notebooks[0].name
     for k, m in enumerate(muts):
-        nb = nbformat.from_dict(json.loads(json.dumps(perfect[main_nb])))
-        target = [c for c in nb.cells if C.grade_id(c) == m.cell]
-        assert target, f"specs/{assignment}.toml: no cell with grade_id {m.cell!r}"
-        assert m.find in target[0].source, (
-            f"specs/{assignment}.toml mutation {k}: {m.find!r} is not in the solution of cell {m.cell!r}"
-        )
-        target[0].source = target[0].source.replace(m.find, m.replace)
-        files = {n: C.dumps(x) for n, x in perfect.items()}
-        files[main_nb] = C.dumps(nb)
-        course.submit(f"wrong-{k}", files)
+        nb = m.apply(perfect[main_nb], f"specs/{assignment}.toml mutation {k}")
+        course.submit(f"wrong-{k}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
         expected_missing[f"wrong-{k}"] = set(m.fails)
+    for k, alt in enumerate(alts):
+        nb = alt.apply(perfect[main_nb], f"specs/{assignment}.toml alternative {k}")
+        course.submit(f"alt-{k}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
 
     victim = _first_answer_cell(perfect[main_nb], muts[0].cell if muts else None)
     for student, prefix in (("loops", "while True:\n    pass\n"), ("exits", "import sys\nsys.exit(1)\n")):
@@ -103,32 +136,47 @@ def graded(request, tmp_path_factory):
     broken = C.dumps(perfect[main_nb])
     course.submit("broken-json", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: broken[: len(broken) // 2]})
 
+    students = sorted(p.name for p in (course.root / "grading" / "submitted").iterdir())
     proc = course.nbgrader("autograde", assignment, "--force", check=False)
     log = proc.stdout + proc.stderr
+    scores = {s: _read_scores(course, assignment, sources, s) for s in students}
+    outputs = {s: _test_outputs(course, assignment, s, main_nb) for s in expected_missing}
+
+    # Grade a few students again: the scores must not change (a seed drawn at grading time, a test
+    # that depends on the order or timing of anything, would show here).
+    again = ["perfect"] + (["wrong-0"] if muts else []) + (["alt-0"] if alts else [])
+    proc2 = course.nbgrader(
+        "autograde", assignment, "--force",
+        f"--CourseDirectory.student_id_exclude={','.join(s for s in students if s not in again)}",
+        check=False,
+    )
+    rescored = {s: _read_scores(course, assignment, sources, s) for s in again}
+
+    # Feedback for the whole class: what students get back (checked for leaks in test_leaks.py).
+    fb = course.nbgrader("generate_feedback", assignment, "--force", check=False)
     return {
         "assignment": assignment,
         "course": course,
         "sources": sources,
+        "main_nb": main_nb,
         "log": log,
         "returncode": proc.returncode,
         "victim": C.grade_id(victim),
         "expected_missing": expected_missing,
         "mutations": muts,
+        "alternatives": alts,
+        "scores": scores,
+        "outputs": outputs,
+        "regraded": rescored,
+        "regrade_log": proc2.stdout + proc2.stderr,
+        "feedback_log": fb.stdout + fb.stderr,
+        "feedback_returncode": fb.returncode,
     }
 
 
 def _scores(graded, student):
-    """{grade_id: (auto_score, max_score)} for every graded cell of the student's submission."""
-    course, a = graded["course"], graded["assignment"]
-    out = {}
-    with Gradebook(course.db_url) as gb:
-        for name, nb in graded["sources"].items():
-            notebook = name[: -len(".ipynb")]
-            for cell in nb.cells:
-                if C.is_grade(cell):
-                    g = gb.find_grade(C.grade_id(cell), notebook, a, student)
-                    out[C.grade_id(cell)] = (g.auto_score, g.max_score)
-    return out
+    """{grade_id: (auto_score, max_score)} of the student after the class's (first) grading run."""
+    return graded["scores"][student]
 
 
 def _auto(scores):
@@ -157,16 +205,63 @@ def test_blank_release_earns_nothing(graded):
 def test_each_deliberate_mistake_loses_exactly_its_tests(graded):
     if not graded["mutations"]:
         pytest.fail(f"tests/pipeline/specs/{graded['assignment']}.toml must describe at least one [[mutation]]")
-    for student, must_fail in graded["expected_missing"].items():
+    problems = []
+    for k, m in enumerate(graded["mutations"]):
+        student = f"wrong-{k}"
+        must_fail = graded["expected_missing"][student]
         scores = _auto(_scores(graded, student))
         unknown = must_fail - scores.keys()
-        assert not unknown, f"{student}: spec names tests that do not exist: {sorted(unknown)}"
+        if unknown:
+            problems.append(f"{student} (cell {m.cell!r}): spec names tests that do not exist: {sorted(unknown)}")
+            continue
         wrong = {
-            k: v for k, v in scores.items()
-            if (k in must_fail and v[0] != 0) or (k not in must_fail and v[0] != v[1])
+            k2: v for k2, v in scores.items()
+            if (k2 in must_fail and v[0] != 0) or (k2 not in must_fail and v[0] != v[1])
         }
-        assert not wrong, (
-            f"{student}: expected to lose exactly {sorted(must_fail)}, got {_describe(scores)}"
+        if wrong:
+            problems.append(f"{student} (cell {m.cell!r}): expected to lose exactly {sorted(must_fail)}, "
+                            f"got {_describe(scores)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_each_mistake_shows_its_message(graded):
+    problems = []
+    for k, m in enumerate(graded["mutations"]):
+        if m.message is None:
+            continue
+        student = f"wrong-{k}"
+        outputs = graded["outputs"][student]
+        for test in m.fails:
+            text = outputs.get(test)
+            if text is None:
+                problems.append(f"{student} (cell {m.cell!r}): no output of {test} in the autograded notebook")
+            elif not C.contains_message(text, m.message):
+                problems.append(
+                    f"{student} (cell {m.cell!r}): the output of {test} does not contain {m.message!r}; "
+                    f"it shows:\n    {text[-1500:]}"
+                )
+    assert not problems, "\n".join(problems)
+
+
+def test_each_alternative_answer_earns_every_automatic_point(graded):
+    tests = {C.grade_id(c) for nb in graded["sources"].values() for c in nb.cells if C.is_test(c)}
+    problems = []
+    for k, alt in enumerate(graded["alternatives"]):
+        scores = _scores(graded, f"alt-{k}")
+        missed = {g: v for g, v in scores.items() if g in tests and v[0] != v[1]}
+        if missed or not tests <= scores.keys():
+            problems.append(f"alt-{k} (cell {alt.cell!r}) is a correct answer but loses points: {_describe(missed)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_regrading_reproduces_every_score(graded):
+    assert graded["regraded"], "nothing was regraded"
+    for student, again in graded["regraded"].items():
+        first = _scores(graded, student)
+        changed = {g: (first.get(g), v) for g, v in again.items() if first.get(g) != v}
+        assert not changed and again.keys() == first.keys(), (
+            f"{student}: grading the same submission again changed its scores "
+            f"(grade_id: (first run, second run)): {changed}\n{graded['regrade_log'][-3000:]}"
         )
 
 
@@ -231,3 +326,15 @@ def test_manual_grades_feedback_and_export(graded):
     rows = {r["student_id"]: r for r in csv.DictReader(out.open()) if r["assignment"] == a}
     assert float(rows["perfect"]["score"]) == total
     assert float(rows["blank"]["score"]) == 0.0
+
+
+def test_feedback_shows_no_hidden_test_or_model_answer(graded):
+    """Feedback for the whole class, as students get it back (see test_leaks.py for what counts)."""
+    course, a = graded["course"], graded["assignment"]
+    root = course.root / "grading" / "feedback"
+    written = {p.parts[-3] for p in root.glob(f"*/{a}/*.html")}
+    assert {"perfect", "blank"} <= written, (
+        f"feedback was written only for {sorted(written)}\n{graded['feedback_log'][-3000:]}"
+    )
+    problems = L.feedback_leaks(root, a, L.assignment_secrets(a))
+    assert not problems, f"the feedback of {a} shows what only graders may see:\n  " + "\n  ".join(problems[:40])
