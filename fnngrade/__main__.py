@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from .grader import Options, autograde, format_summary, sandbox_selftest, write_summary
+from .files import FileLimits
+from .grader import EXIT_DISK_FULL, Options, autograde, format_summary, sandbox_selftest, write_summary
 from .sandbox import Limits
 
 
@@ -48,9 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--cpu", type=int, default=Limits.cpu, help="kernel CPU seconds (RLIMIT_CPU)")
     a.add_argument("--nproc", type=int, default=Limits.nproc, help="processes+threads of a kernel (RLIMIT_NPROC)")
     a.add_argument("--fsize-mb", type=int, default=Limits.fsize // 2**20, help="largest file a kernel writes")
+    a.add_argument("--cwd-mb", type=int, default=Limits.cwd // 2**20,
+                   help="size of the kernel's working folder (a tmpfs in the jail)")
+    a.add_argument("--tmp-mb", type=int, default=Limits.tmp // 2**20, help="size of the kernel's /tmp (a tmpfs)")
     a.add_argument("--submission-timeout", type=float, default=None,
-                   help="wall-clock seconds for one whole submission before its worker is killed")
-    a.add_argument("--uid-base", type=int, default=64000, help="kernel uid of worker k of shard i is uid-base + 256·(i − 1) + k")
+                   help="wall-clock seconds for one whole submission before its kernel is stopped (the cells "
+                        "that ran keep their points); default 300, or 3 cell timeouts + 60 s if longer")
+    a.add_argument("--max-files", type=int, default=FileLimits.max_files,
+                   help="files and folders of a submission that are copied (the rest is dropped, with a note)")
+    a.add_argument("--max-submission-mb", type=int, default=FileLimits.max_bytes // 2**20,
+                   help="bytes of a submission that are copied (the rest is dropped, with a note)")
+    a.add_argument("--db-wait", type=float, default=60.0,
+                   help="seconds to wait for a locked or unreachable gradebook before keeping results in the "
+                        "state files (merged by the next run)")
+    a.add_argument("--uid-base", type=int, default=64000,
+                   help="kernel uids are the first free ones from here, leased per run on this host")
     a.add_argument("--reregister", action="store_true",
                    help="run nbgrader generate_assignment even if the gradebook's copy of the assignment is current")
     a.add_argument("--no-progress", action="store_true")
@@ -65,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "summary":
         print(format_summary(write_summary(root, args.assignment)))
         return 0
+    for name in ("workers", "timeout", "max_files", "max_submission_mb", "mem_mb", "cpu", "nproc", "fsize_mb",
+                 "cwd_mb", "tmp_mb", "max_output_chars"):
+        if getattr(args, name) < 0:
+            p.error(f"--{name.replace('_', '-')} must be 0 or more; got {getattr(args, name)}")
 
     if not (root / "solutions" / args.assignment).is_dir():
         print(f"fnngrade: no assignment {args.assignment!r} under {root / 'solutions'}", file=sys.stderr)
@@ -84,10 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         db_url=args.db, timeout=args.timeout, force=args.force, retry_failed=args.retry_failed,
         shard=args.shard, students=args.student, max_output_chars=args.max_output_chars,
         submission_timeout=args.submission_timeout, uid_base=args.uid_base, progress=not args.no_progress, guard=not args.no_test_guard, reregister=args.reregister,
-        limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20),
+        limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20,
+                      tmp=args.tmp_mb * 2**20, cwd=args.cwd_mb * 2**20),
+        file_limits=FileLimits(max_files=args.max_files, max_bytes=args.max_submission_mb * 2**20),
+        db_wait=args.db_wait,
     )
     summary = autograde(o)
     print(format_summary(summary))
+    if summary.get("stopped"):
+        print(f"fnngrade: stopped early: {summary['stopped']}", file=sys.stderr)
+        return EXIT_DISK_FULL
     return 0
 
 

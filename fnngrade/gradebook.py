@@ -12,7 +12,60 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-__all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "nbgrader_env"]
+__all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "nbgrader_env",
+           "GradebookUnavailable", "retry"]
+
+
+class GradebookUnavailable(RuntimeError):
+    """The gradebook stayed locked or unreachable for the whole bounded wait."""
+
+
+class _Busy(RuntimeError):
+    """A command failed because the gradebook was locked or unreachable (worth another try)."""
+
+
+_BUSY_TEXT = ("database is locked", "database table is locked", "could not connect", "Connection refused",
+              "could not obtain lock", "deadlock detected", "unable to open database file")
+
+
+def _transient(e: BaseException) -> bool:
+    """A failure that waiting may cure: a lock, a lost or refused connection. Never a full disk."""
+    from sqlalchemy import exc as sa
+
+    from .files import is_disk_full
+
+    if is_disk_full(e):
+        return False
+    if isinstance(e, (_Busy, sa.TimeoutError, sa.OperationalError, sa.InterfaceError)):
+        return True
+    if isinstance(e, sa.DBAPIError) and e.connection_invalidated:
+        return True
+    return any(t in str(e) for t in _BUSY_TEXT)
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0][:300] if text else ''}"
+
+
+def retry(fn, *, wait: float, what: str = "the gradebook"):
+    """``fn()``, tried again (0.5 s, 1 s, 2 s, ... 5 s apart) while it fails for a reason waiting
+    may cure, for at most ``wait`` seconds; then :class:`GradebookUnavailable`. Other errors are
+    raised at once."""
+    deadline = time.monotonic() + wait
+    delay = 0.5
+    while True:
+        try:
+            return fn()
+        except Exception as e:
+            if not _transient(e):
+                raise
+            last = e
+        if time.monotonic() + delay > deadline:
+            raise GradebookUnavailable(f"{what} stayed locked or unreachable for {wait:.0f} s (--db-wait): "
+                                       f"{_short(last)}") from last
+        time.sleep(delay)
+        delay = min(2 * delay, 5.0)
 
 
 def nbgrader_env(db_url: str, **extra: str) -> dict[str, str]:
@@ -38,6 +91,9 @@ def register_assignment(root: Path, assignment: str, db_url: str, *, tries: int 
         if p.returncode == 0:
             return
         out = p.stdout + p.stderr
+        if any(t in out for t in _BUSY_TEXT):
+            raise _Busy(f"nbgrader generate_assignment {assignment}: the gradebook is busy: "
+                        f"{[ln for ln in out.splitlines() if any(t in ln for t in _BUSY_TEXT)][-1][:300]}")
         time.sleep(1 + attempt)
     raise RuntimeError(f"nbgrader generate_assignment {assignment} failed in {root}:\n{out[-3000:]}")
 
@@ -118,21 +174,16 @@ def _zero_all(gb: Gradebook, assignment: str, student: str) -> None:
             g.needs_manual_grade = False
 
 
-def merge_result(db_url: str, res: dict, *, retries: int = 5) -> None:
+def merge_result(db_url: str, res: dict, *, wait: float = 60.0) -> None:
     """Write one submission's result into the gradebook; idempotent, never touches manual scores.
 
     Graded states copy every automatic score and comment; ``missing``, ``malformed`` and a
     submission the worker could not finish get 0 for every cell (nbgrader's treatment of a missing
-    notebook), so the student appears in exports with 0 and the reason is in the state file.
+    notebook), so the student appears in exports with 0 and the reason is in the state file. A
+    locked or unreachable gradebook (another writer, several hosts on one PostgreSQL) is retried
+    for ``wait`` seconds, then :class:`GradebookUnavailable` is raised.
     """
-    for attempt in range(retries):
-        try:
-            _merge(db_url, res)
-            return
-        except Exception:  # a concurrent writer (several hosts on one PostgreSQL): try again
-            if attempt == retries - 1:
-                raise
-            time.sleep(0.5 * (attempt + 1))
+    retry(lambda: _merge(db_url, res), wait=wait, what="the course gradebook")
 
 
 def _merge(db_url: str, res: dict) -> None:

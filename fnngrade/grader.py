@@ -1,29 +1,48 @@
-"""The orchestrator: submissions -> workers -> state files -> course gradebook -> summary."""
+"""The orchestrator: submissions -> workers -> state files -> course gradebook -> summary.
+
+What the orchestrator trusts: its own list of submissions (folders under
+``grading/submitted/*/<assignment>/``, never followed through a link), and results that come on
+the worker's result pipe signed with this run's secret (:mod:`fnngrade.worker`), for the job that
+worker is doing now. It never takes a path from a result: it knows where each worker's autograded
+folder is and which student each job is for. It survives any one submission: every exception
+while handling one becomes that submission's ``crashed`` state with the reason; a disk that is
+full stops the batch cleanly (exit status 3) with everything recorded so far kept; a gradebook
+that stays locked past ``--db-wait`` seconds leaves results in their state files, merged by the
+next run.
+"""
 
 from __future__ import annotations
 
 import csv
-import hashlib
+import errno
+import fcntl
 import json
 import os
+import queue
+import secrets
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .gradebook import assignment_is_current, copy_assignment, merge_result, register_assignment
-from .sandbox import Limits, bwrap_path, bwrap_argv
-from .worker import PREFIX
+from .files import FileLimits, NotAFolder, copy_tree, display_id, hash_tree, is_disk_full, state_name
+from .sandbox import Limits, bwrap_argv, bwrap_path
 
-__all__ = ["Options", "STATES", "autograde", "select_shard", "write_summary", "sandbox_selftest"]
+__all__ = ["Options", "STATES", "EXIT_DISK_FULL", "autograde", "select_shard", "write_summary", "sandbox_selftest",
+           "submission_budget", "ResultReader", "UidLease", "clean_stale_scratch", "list_submissions"]
 
 STATES = ("graded", "timed out", "crashed", "malformed", "missing")
+EXIT_DISK_FULL = 3
+UID_LEASE_DIRS = ("/run/fnngrade/kernel-uids", "/var/lock/fnngrade-kernel-uids")
 
 
 @dataclass
@@ -46,24 +65,26 @@ class Options:
     progress: bool = True
     guard: bool = True
     reregister: bool = False
+    file_limits: FileLimits = field(default_factory=FileLimits)
+    db_wait: float = 60.0
 
 
 def default_db_url(root: Path) -> str:
     return os.environ.get("FNN_GRADEBOOK_URL", "sqlite:///" + str(root / "grading" / "gradebook.db"))
 
 
+def submission_budget(o: Options) -> float:
+    """Seconds one submission may take before its kernel is stopped: ``--submission-timeout``, by
+    default 300 s, or three cell timeouts and a minute when that is longer."""
+    if o.submission_timeout:
+        return float(o.submission_timeout)
+    return max(300.0, 3.0 * (o.timeout + o.interrupt_grace) + 60.0)
+
+
 def select_shard(students: list[str], i: int, n: int) -> list[str]:
-    """Shard ``i`` of ``n`` (1-based): decided by the student id alone (crc32), so every host
-    agrees without seeing the same list of folders."""
-    return [s for s in students if zlib.crc32(s.encode()) % n == i - 1]
-
-
-def submission_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()
+    """Shard ``i`` of ``n`` (1-based): decided by the student id alone (crc32 of its bytes), so
+    every host agrees without seeing the same list of folders."""
+    return [s for s in students if zlib.crc32(os.fsencode(s)) % n == i - 1]
 
 
 def sandbox_selftest() -> str | None:
@@ -73,12 +94,12 @@ def sandbox_selftest() -> str | None:
     if os.geteuid() != 0:
         return ("the jail runs each kernel as its own unprivileged uid (so that RLIMIT_NPROC holds), "
                 "which needs the grader to run as root")
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="fg-selftest-") as d:
-        argv = bwrap_argv(uid=64000, sockdir=d, limits=Limits())
-        cut = argv.index("--fnngrade-cwd-parents")
-        cmd = argv[:cut] + ["--chdir", "/", "/bin/true"]
+        argv = bwrap_argv(uid=64000, sockbase=d, limits=Limits())
+        cut = argv.index("--bind")
+        while argv[cut + 1] != "{sockdir}":
+            cut = argv.index("--bind", cut + 1)
+        cmd = argv[:cut] + ["--perms", "1777", "--size", str(2**20), "--tmpfs", "/.selftest", "--chdir", "/", "/bin/true"]
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -88,64 +109,173 @@ def sandbox_selftest() -> str | None:
     return None
 
 
-class _Worker:
-    def __init__(self, k: int, root: Path, settings: dict, log: Path):
-        self.k, self.root, self.settings, self.logpath = k, root, settings, log
-        self.student: str | None = None
-        self.started = 0.0
-        self.buf = b""
-        self.ready = False
-        self.spawn()
+# --------------------------------------------------------------------------------------------
+# the result channel
 
-    def spawn(self) -> None:
-        env = dict(os.environ)
-        here = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = here + os.pathsep + env.get("PYTHONPATH", "")
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        self.log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "fnngrade.worker", json.dumps(self.settings)],
-                                     cwd=self.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, start_new_session=True)
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        self.ready = False
-        self.buf = b""
 
-    def send(self, student: str) -> None:
-        self.student = student
-        self.started = time.monotonic()
-        self.proc.stdin.write((student + "\n").encode())
-        self.proc.stdin.flush()
+class ResultReader:
+    """Signed lines from one worker's result pipe, read without blocking, in bounded memory.
 
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.proc.wait()
-        self.log.close()
+    A line is ``<hex HMAC-SHA256(secret, body)> <JSON object>``. A line longer than ``max_line``
+    is dropped as it arrives (never held whole); a line with a wrong signature, or that is not a
+    JSON object, is dropped. Dropped lines are counted and their first bytes kept in ``notes``."""
 
-    def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(30)
-        except Exception:
-            self.kill()
-        self.log.close()
+    def __init__(self, fd: int, secret: bytes, max_line: int):
+        from .worker import sign
 
-    def read_lines(self) -> list[dict]:
-        try:
-            chunk = self.proc.stdout.read()
-        except (OSError, ValueError):
-            chunk = None
-        if chunk:
-            self.buf += chunk
-        out = []
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            text = line.decode("utf-8", "replace")
-            if text.startswith(PREFIX):
-                out.append(json.loads(text[len(PREFIX):]))
+        self.fd, self.secret, self.max_line, self._sign = fd, secret, max_line, sign
+        os.set_blocking(fd, False)
+        self.buf = bytearray()
+        self.skipping = False
+        self.eof = False
+        self.rejected = 0
+        self.notes: list[str] = []
+
+    def _reject(self, why: str, head: bytes) -> None:
+        self.rejected += 1
+        if len(self.notes) < 20:
+            self.notes.append(f"{why}: {bytes(head[:80])!r}")
+
+    def read(self) -> list[dict]:
+        out: list[dict] = []
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                break
+            self._feed(chunk, out)
+            if len(chunk) < 1 << 20:
+                break
         return out
+
+    def _feed(self, chunk: bytes, out: list[dict]) -> None:
+        start = 0
+        while start < len(chunk):
+            nl = chunk.find(b"\n", start)
+            piece = chunk[start:] if nl < 0 else chunk[start:nl]
+            if self.skipping:
+                if nl >= 0:
+                    self.skipping = False
+            elif len(self.buf) + len(piece) > self.max_line:
+                self._reject(f"a line longer than {self.max_line} bytes", bytes(self.buf[:80]) or piece[:80])
+                self.buf.clear()
+                self.skipping = nl < 0
+            else:
+                self.buf += piece
+                if nl >= 0:
+                    msg = self._parse(bytes(self.buf))
+                    self.buf.clear()
+                    if msg is not None:
+                        out.append(msg)
+            if nl < 0:
+                break
+            start = nl + 1
+
+    def _parse(self, line: bytes) -> dict | None:
+        import hmac
+
+        mac, _, body = line.partition(b" ")
+        if not hmac.compare_digest(mac, self._sign(self.secret, body)):
+            self._reject("a line without this run's signature", line)
+            return None
+        try:
+            msg = json.loads(body)
+        except ValueError:
+            self._reject("a signed line that is not JSON", line)
+            return None
+        if not isinstance(msg, dict):
+            self._reject("a signed line that is not a JSON object", line)
+            return None
+        return msg
+
+
+# --------------------------------------------------------------------------------------------
+# kernel uids: leased per run on this host
+
+
+def _running_uids() -> set[int]:
+    uids = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        uids.update(int(x) for x in line.split()[1:3])
+                        break
+        except OSError:
+            continue
+    return uids
+
+
+class UidLease:
+    """``n`` kernel uids from ``base`` on, held for this run only.
+
+    Each uid is a lock file ``<dir>/<uid>`` held with ``flock`` for the life of the run (the
+    kernel releases it when the process ends, however it ends); a uid is skipped if another run
+    holds it, if a process runs as it (a kernel of a run that was killed), or if it is an account
+    in the password database. Two runs on one host (two assignments, two shards) therefore never
+    share a uid."""
+
+    def __init__(self, base: int, n: int, *, span: int = 4096, dirs: tuple[str, ...] = UID_LEASE_DIRS):
+        import pwd
+
+        self.dir = self._lock_dir(dirs)
+        self.uids: list[int] = []
+        self._fds: list[int] = []
+        busy = _running_uids()
+        for uid in range(base, base + span):
+            if len(self.uids) == n:
+                break
+            if uid in busy:
+                continue
+            try:
+                pwd.getpwuid(uid)
+                continue
+            except KeyError:
+                pass
+            fd = os.open(os.path.join(self.dir, str(uid)), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            if uid in _running_uids():
+                os.close(fd)
+                continue
+            self.uids.append(uid)
+            self._fds.append(fd)
+        if len(self.uids) < n:
+            self.release()
+            raise RuntimeError(f"only {len(self.uids)} free kernel uids in {base}..{base + span - 1} "
+                               f"(leased in {self.dir}); give another --uid-base")
+
+    @staticmethod
+    def _lock_dir(dirs: tuple[str, ...]) -> str:
+        for d in dirs:
+            try:
+                os.makedirs(d, 0o700, exist_ok=True)
+                st = os.lstat(d)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not stat.S_IMODE(st.st_mode) & 0o022:
+                return d
+        raise RuntimeError(f"no folder for the kernel uid leases: tried {', '.join(dirs)}")
+
+    def release(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+
+# --------------------------------------------------------------------------------------------
+# scratch folders of a run
 
 
 def _shard_tag(o: Options) -> str:
@@ -153,54 +283,163 @@ def _shard_tag(o: Options) -> str:
     return "" if n == 1 else f"-shard{i}of{n}"
 
 
-def _worker_roots(o: Options, base: Path, n: int) -> list[Path]:
-    """One course root per worker: nbgrader_config.py, the assignment source, its own gradebook.
+class Scratch:
+    """This run's scratch: ``<base>/workers<tag>-XXXX/`` (worker roots) and a short socket folder
+    ``/tmp/fnngrade-XXXX/`` (unix socket paths are limited to 108 bytes), recorded in the first.
+    A lock file held for the run tells :func:`clean_stale_scratch` that it is alive."""
 
-    They live in a folder of this run only (several shards may share one course root, on one
-    host or on a shared disk), removed when the run ends."""
-    import tempfile
+    def __init__(self, o: Options, base: Path):
+        self.dir = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}-", dir=base))
+        self._lock = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.sockets = tempfile.mkdtemp(prefix="fnngrade-")
+        (self.dir / ".sockets").write_text(self.sockets)
 
-    wroot = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}-", dir=base))
-    roots = []
-    for k in range(n):
-        r = wroot / f"w{k}"
+    def worker_root(self, o: Options, k: int) -> Path:
+        r = self.dir / f"w{k}"
         (r / "grading").mkdir(parents=True)
         shutil.copy(o.root / "nbgrader_config.py", r / "nbgrader_config.py")
         shutil.copytree(o.root / "solutions" / o.assignment, r / "solutions" / o.assignment)
-        roots.append(r)
-    return roots
+        return r
+
+    def sockbase(self, k: int) -> str:
+        d = os.path.join(self.sockets, f"w{k}")
+        os.makedirs(d, 0o700, exist_ok=True)
+        return d
+
+    def remove(self) -> None:
+        shutil.rmtree(self.sockets, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.close(self._lock)
 
 
-def _worker_gradebooks(o: Options, db_url: str, roots: list[Path]) -> None:
-    """Register the assignment in the course gradebook (nbgrader generate_assignment), then copy
-    its definition into worker 0's new gradebook and that file to the other workers. The
-    registration is skipped when the gradebook already holds the assignment as the source defines
-    it (``--reregister`` forces it)."""
-    if o.reregister or not assignment_is_current(db_url, o.root, o.assignment):
-        register_assignment(o.root, o.assignment, db_url)
-    first = roots[0] / "grading" / "gradebook.db"
-    copy_assignment(db_url, "sqlite:///" + str(first), o.assignment)
-    for r in roots[1:]:
-        shutil.copy(first, r / "grading" / "gradebook.db")
+def clean_stale_scratch(base: Path, *, min_age: float = 60.0) -> list[str]:
+    """Remove the scratch folders of runs that are no longer alive (killed, crashed); return them.
+
+    A run's folder is alive while its lock file is locked; one without a lock file is removed
+    once it is ``min_age`` seconds old (a run creates the lock right after the folder)."""
+    removed = []
+    for d in sorted(base.glob("workers*")):
+        try:
+            st = os.lstat(d)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        try:
+            fd = os.open(d / ".lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if time.time() - st.st_mtime < min_age:
+                continue
+            fd = None
+        except OSError:
+            continue
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a live run
+            try:
+                sockets = (d / ".sockets").read_text().strip()
+            except OSError:
+                sockets = ""
+            tmp = tempfile.gettempdir()
+            if sockets and os.path.dirname(sockets) == tmp and os.path.basename(sockets).startswith("fnngrade-"):
+                try:
+                    sst = os.lstat(sockets)
+                    if stat.S_ISDIR(sst.st_mode) and sst.st_uid == os.geteuid():
+                        shutil.rmtree(sockets, ignore_errors=True)
+                except OSError:
+                    pass
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(str(d))
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed
 
 
-def _record(o: Options, base: Path, db_url: str, res: dict, digest: str | None) -> None:
-    """State file first (atomic), then the gradebook, then the autograded folder."""
-    res = dict(res)
-    res["hash"] = digest
-    res["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    res["score"], res["max_score"] = _score(res)
-    merge_result(db_url, res)
-    src = res.get("autograded")
-    if src and Path(src).is_dir():
-        dest = o.root / "grading" / "autograded" / res["student"] / o.assignment
-        shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(src, dest)
-        res["autograded"] = str(dest)
-    state = base / "state" / f"{res['student']}.json"
-    tmp = state.with_suffix(".tmp")
-    tmp.write_text(json.dumps(res, indent=1))
-    os.replace(tmp, state)
+# --------------------------------------------------------------------------------------------
+# submissions
+
+
+@dataclass
+class Submission:
+    student: str                     # the folder name (os.fsdecode: not-UTF-8 bytes kept as surrogates)
+    path: Path                       # grading/submitted/<student>/<assignment>
+    problem: tuple[str, str] | None = None   # (state, reason) decided without running anything
+    digest: str | None = None
+
+
+def list_submissions(root: Path, assignment: str) -> list[Submission]:
+    """Every ``grading/submitted/<id>/<assignment>`` entry, looked at with ``lstat`` only."""
+    subdir = root / "grading" / "submitted"
+    out = []
+    try:
+        entries = sorted(os.listdir(subdir), key=os.fsencode)
+    except FileNotFoundError:
+        return []
+    for name in entries:
+        if name.startswith("."):
+            continue
+        top = subdir / name
+        path = top / assignment
+        try:
+            st_top = os.lstat(top)
+            if stat.S_ISLNK(st_top.st_mode):
+                if not os.path.isdir(path):
+                    continue
+                out.append(Submission(name, path, ("malformed", f"the student folder {display_id(name)} is a "
+                                                   "symbolic link; it is not followed")))
+                continue
+            if not stat.S_ISDIR(st_top.st_mode):
+                continue
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as e:
+            out.append(Submission(name, path, ("crashed", f"cannot look at the submission: {e}")))
+            continue
+        sub = Submission(name, path)
+        if stat.S_ISLNK(st.st_mode):
+            sub.problem = ("malformed", f"{assignment} is a symbolic link, not a folder; it is not followed")
+        elif not stat.S_ISDIR(st.st_mode):
+            sub.problem = ("malformed", f"{assignment} is not a folder")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            sub.problem = ("crashed", f"the folder name {display_id(name)} is not valid UTF-8, and the gradebook "
+                                      "stores student ids as text: rename the folder (e.g. to its UTF-8 spelling) "
+                                      "and run again; nothing was graded")
+        out.append(sub)
+    return out
+
+
+def _state_path(base: Path, student: str) -> Path:
+    return base / "state" / f"{state_name(student)}.json"
+
+
+def _read_state(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_state(path: Path, res: dict) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w") as fh:
+            fh.write(json.dumps(res, indent=1))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _score(res: dict) -> tuple[float, float]:
@@ -212,121 +451,494 @@ def _score(res: dict) -> tuple[float, float]:
     return score, total
 
 
+# --------------------------------------------------------------------------------------------
+# the gradebook: merges in a thread of their own, with a bounded wait
+
+
+class Stop(Exception):
+    """The batch cannot go on (a full disk)."""
+
+
+class Merger(threading.Thread):
+    """Merges results into the course gradebook one at a time, in order, off the main loop.
+
+    A merge that keeps failing for ``wait`` seconds (a locked gradebook) leaves the result in its
+    state file with ``merged: false``; later results are then not tried until the end of the run,
+    when the pending ones get one more bounded try; what is still pending is merged by the next
+    run. A full disk sets ``fatal``."""
+
+    def __init__(self, db_url: str, wait: float):
+        super().__init__(daemon=True, name="fnngrade-merger")
+        self.db_url, self.wait = db_url, wait
+        self.q: queue.Queue = queue.Queue()
+        self.pending: list[tuple[Path, dict]] = []
+        self.blocked: str | None = None   # why merging stopped (the gradebook was unavailable)
+        self.fatal: str | None = None
+        self.merged = 0
+
+    def put(self, statefile: Path, res: dict) -> None:
+        self.q.put((statefile, res))
+
+    def run(self) -> None:
+        while True:
+            item = self.q.get()
+            try:
+                if item is None:
+                    return
+                self._one(*item)
+            finally:
+                self.q.task_done()
+
+    def _one(self, statefile: Path, res: dict) -> None:
+        from .gradebook import GradebookUnavailable, merge_result
+
+        if self.blocked or self.fatal:
+            self.pending.append((statefile, res))
+            return
+        try:
+            merge_result(self.db_url, res, wait=self.wait)
+        except GradebookUnavailable as e:
+            self.blocked = str(e)
+            self._keep(statefile, res, str(e))
+            self.pending.append((statefile, res))
+            return
+        except Exception as e:
+            if is_disk_full(e):
+                self.fatal = f"the gradebook could not be written: the disk is full ({e})"
+            self._keep(statefile, res, f"{type(e).__name__}: {e}")
+            if not is_disk_full(e):
+                res["merge_error"] = f"{type(e).__name__}: {e}"
+            return
+        res["merged"] = True
+        res.pop("merge_error", None)
+        self.merged += 1
+        try:
+            _write_state(statefile, res)
+        except OSError as e:
+            if is_disk_full(e):
+                self.fatal = f"a state file could not be written: the disk is full ({e})"
+
+    def _keep(self, statefile: Path, res: dict, why: str) -> None:
+        res["merged"] = False
+        res["merge_error"] = why[:500]
+        try:
+            _write_state(statefile, res)
+        except OSError as e:
+            if is_disk_full(e):
+                self.fatal = f"a state file could not be written: the disk is full ({e})"
+
+    def flush(self) -> None:
+        self.q.join()
+
+    def finish(self) -> None:
+        """Wait for the queue, then give the pending results one more bounded try; stop the thread."""
+        self.flush()
+        if self.pending and not self.fatal:
+            todo, self.pending, self.blocked = self.pending, [], None
+            for statefile, res in todo:
+                self.put(statefile, res)
+            self.flush()
+        self.q.put(None)
+        self.join()
+
+
+# --------------------------------------------------------------------------------------------
+# workers
+
+
+class _Worker:
+    def __init__(self, k: int, root: Path, settings: dict, log: Path, secret: bytes):
+        self.k, self.root, self.settings, self.logpath, self.secret = k, root, settings, log, secret
+        self.job: dict | None = None
+        self.sub: Submission | None = None
+        self.started = 0.0
+        self.ready = False
+        self.spawn()
+
+    def spawn(self) -> None:
+        from .worker import MAX_LINE
+
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = here + os.pathsep + env.get("PYTHONPATH", "")
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        self.log = open(self.logpath, "ab")
+        req_r, req_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "fnngrade.worker", "--fds", f"{req_r},{res_w}", json.dumps(self.settings)],
+                cwd=self.root, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+                pass_fds=(req_r, res_w), start_new_session=True)
+        finally:
+            os.close(req_r)
+            os.close(res_w)
+        self.req = os.fdopen(req_w, "wb")
+        self.reader = ResultReader(res_r, self.secret, MAX_LINE)
+        self.req.write(self.secret.hex().encode() + b"\n")
+        self.req.flush()
+        self.ready = False
+
+    def send(self, job: dict, sub: Submission) -> None:
+        self.job, self.sub = job, sub
+        self.started = time.monotonic()
+        self.req.write(json.dumps(job).encode() + b"\n")
+        self.req.flush()
+
+    def _close_pipes(self) -> None:
+        for f in (self.req,):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            os.close(self.reader.fd)
+        except OSError:
+            pass
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+        self._close_pipes()
+        self.log.close()
+
+    def close(self) -> None:
+        try:
+            self.req.close()
+            self.proc.wait(30)
+        except Exception:
+            self.kill()
+            return
+        self._close_pipes()
+        self.log.close()
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+class _Run:
+    def __init__(self, o: Options):
+        self.o = o
+        self.base = o.root / "grading" / ".fnngrade" / o.assignment
+        self.db_url = o.db_url or default_db_url(o.root)
+        self.stop: str | None = None
+        self.ignored: list[str] = []
+        self.expected = sorted(p.name for p in (o.root / "solutions" / o.assignment).glob("*.ipynb"))
+        self.out_limits = FileLimits(max_files=o.file_limits.max_files + 50,
+                                     max_bytes=2 * o.file_limits.max_bytes + 64 * 2**20,
+                                     max_depth=o.file_limits.max_depth)
+
+    # -- recording -------------------------------------------------------------------------------
+
+    def record(self, merger: Merger | None, sub: Submission, res: dict, worker_root: Path | None = None,
+               token: str | None = None) -> None:
+        """State file first (atomic), then the autograded folder, then the gradebook (merger).
+        Any failure becomes the submission's ``crashed`` state; a full disk stops the batch."""
+        try:
+            self._record(merger, sub, res, worker_root, token)
+        except Stop:
+            raise
+        except Exception as e:
+            if is_disk_full(e):
+                raise Stop(f"the disk is full ({e}); recording {display_id(sub.student)} failed") from e
+            fallback = {"state": "crashed", "reason": f"recording the result failed: {type(e).__name__}: {e}",
+                        "notebooks": {}, "events": []}
+            self._record(merger, sub, fallback, None, None)
+
+    def _record(self, merger, sub, res, worker_root, token) -> None:
+        o = self.o
+        allowed = ("state", "reason", "notebooks", "events", "timestamp", "seconds", "worker", "uid", "sandboxed",
+                   "copied", "traceback")
+        out = {k: res[k] for k in allowed if k in res}
+        out.setdefault("reason", "")
+        out["student"] = sub.student
+        out["assignment"] = o.assignment
+        out.setdefault("sandboxed", o.sandboxed)
+        out["hash"] = sub.digest
+        out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        out["score"], out["max_score"] = _score(out)
+        dest = o.root / "grading" / "autograded" / sub.student / o.assignment
+        src = worker_root / "grading" / "autograded" / token / o.assignment if worker_root and token else None
+        if src is not None and res.get("autograded") and os.path.isdir(src):
+            self._copy_out(src, dest)
+            out["autograded"] = str(dest)
+        else:
+            if os.path.lexists(dest):
+                shutil.rmtree(dest, ignore_errors=True)
+            out["autograded"] = None
+        try:
+            out["student"].encode("utf-8")
+            storable = True
+        except UnicodeEncodeError:
+            storable = False
+            out["student_bytes"] = os.fsencode(out["student"]).hex()  # the folder name's bytes
+        out["merged"] = False if storable else None
+        statefile = _state_path(self.base, sub.student)
+        _write_state(statefile, out)
+        if storable and merger is not None:
+            merger.put(statefile, out)
+
+    def _copy_out(self, src: Path, dest: Path) -> None:
+        """The worker's autograded folder (root's, never seen by a kernel) into the course's,
+        regular files only, bounded, through a temporary sibling and a rename."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{self.o.assignment}.fnngrade-{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            copy_tree(src, tmp, self.out_limits)
+            if os.path.lexists(dest):
+                if os.path.isdir(dest) and not os.path.islink(dest):
+                    shutil.rmtree(dest)
+                else:
+                    os.unlink(dest)
+            os.rename(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- the gradebook at start ---------------------------------------------------------------------
+
+    def prepare_gradebooks(self, roots: list[Path]) -> str | None:
+        """Register the assignment in the course gradebook if needed and give every worker a
+        gradebook with its definition. If the course gradebook stays unavailable for ``db_wait``
+        seconds, worker 0's gradebook is made from the source instead and the reason returned
+        (results then stay in the state files until a later run merges them)."""
+        from .gradebook import GradebookUnavailable, assignment_is_current, copy_assignment, register_assignment, retry
+
+        o = self.o
+        first = roots[0] / "grading" / "gradebook.db"
+        why = None
+        try:
+            def course():
+                if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
+                    register_assignment(o.root, o.assignment, self.db_url)
+                copy_assignment(self.db_url, "sqlite:///" + str(first), o.assignment)
+            retry(course, wait=o.db_wait, what="the course gradebook")
+        except GradebookUnavailable as e:
+            why = str(e)
+            first.unlink(missing_ok=True)
+            register_assignment(roots[0], o.assignment, "sqlite:///" + str(first))
+        for r in roots[1:]:
+            shutil.copy(first, r / "grading" / "gradebook.db")
+        return why
+
+    # -- main ----------------------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        from tqdm import tqdm
+
+        o = self.o
+        (self.base / "state").mkdir(parents=True, exist_ok=True)
+        (self.base / "logs").mkdir(parents=True, exist_ok=True)
+        self.cleaned = clean_stale_scratch(self.base)
+        subs = list_submissions(o.root, o.assignment)
+        if o.students:
+            want = set(o.students)
+            subs = [s for s in subs if s.student in want]
+        keep = set(select_shard([s.student for s in subs], *o.shard))
+        subs = [s for s in subs if s.student in keep]
+
+        todo: list[Submission] = []
+        direct: list[Submission] = []
+        remerge: list[tuple[Path, dict]] = []
+        for s in subs:
+            if s.problem is None:
+                try:
+                    s.digest = hash_tree(s.path, o.file_limits, first=tuple(self.expected))
+                except NotAFolder:
+                    s.problem = ("malformed", f"{o.assignment} is a symbolic link or not a folder; it is not followed")
+                except Exception as e:
+                    if is_disk_full(e):
+                        raise
+                    s.problem = ("crashed", f"the submission could not be read: {type(e).__name__}: {e}")
+            sf = _state_path(self.base, s.student)
+            prev = _read_state(sf) if not o.force else None
+            if prev is not None and prev.get("hash") == s.digest and (prev.get("state") == "graded" or not o.retry_failed):
+                if prev.get("merged") is False:
+                    remerge.append((sf, prev))
+                continue
+            (direct if s.problem else todo).append(s)
+
+        n = max(1, min(o.workers or len(os.sched_getaffinity(0)), len(todo) or 1))
+        budget = submission_budget(o)
+        hard = budget + 90.0
+        bar = tqdm(total=len(subs), initial=len(subs) - len(todo) - len(direct), desc=o.assignment, unit="sub",
+                   disable=not o.progress, file=sys.stderr)
+        merger = Merger(self.db_url, o.db_wait)
+        merger.start()
+        scratch: Scratch | None = None
+        lease: UidLease | None = None
+        workers: list[_Worker] = []
+        secret = secrets.token_bytes(32)
+        fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
+        recorded = 0
+        self.deferred: str | None = None
+        try:
+            if todo:
+                scratch = Scratch(o, self.base)
+                roots = [scratch.worker_root(o, k) for k in range(n)]
+                uids = [0] * n
+                if o.sandboxed:
+                    lease = UidLease(o.uid_base, n)
+                    uids = lease.uids
+                for k in range(n):
+                    settings = {
+                        "index": k, "root": str(roots[k]), "assignment": o.assignment,
+                        "db_url": "sqlite:///" + str(roots[k] / "grading" / "gradebook.db"),
+                        "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
+                        "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
+                        "uid": uids[k], "limits": asdict(o.limits), "guard": o.guard,
+                        "sockbase": scratch.sockbase(k), "budget": budget, "file_limits": asdict(o.file_limits),
+                    }
+                    log = self.base / "logs" / f"worker{_shard_tag(o)}-{k}.log"
+                    workers.append(_Worker(k, roots[k], settings, log, secret))
+                # the workers import nbgrader meanwhile; they touch no gradebook before their first job
+                self.deferred = self.prepare_gradebooks(roots)
+                if self.deferred:
+                    merger.blocked = self.deferred
+            elif remerge or direct:
+                from .gradebook import GradebookUnavailable, assignment_is_current, register_assignment, retry
+
+                def course():
+                    if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
+                        register_assignment(o.root, o.assignment, self.db_url)
+                try:
+                    retry(course, wait=o.db_wait, what="the course gradebook")
+                except GradebookUnavailable as e:
+                    self.deferred = merger.blocked = str(e)
+            for sf, prev in remerge:
+                merger.put(sf, prev)
+            for s in direct:
+                state, reason = s.problem
+                self.record(merger, s, {"state": state, "reason": reason, "notebooks": {}, "events": []})
+                bar.update(1)
+            queue_ = list(todo)
+            busy = 0
+            jobs = 0
+            sel = selectors.DefaultSelector()
+            for w in workers:
+                sel.register(w.reader.fd, selectors.EVENT_READ, w)
+            while (queue_ or busy) and not self.stop:
+                for w in workers:
+                    if w.ready and w.job is None and queue_ and not self.stop:
+                        jobs += 1
+                        s = queue_.pop(0)
+                        w.send({"job": jobs, "token": f"j{jobs}", "src": str(s.path), "student": s.student}, s)
+                        busy += 1
+                for key, _ in sel.select(timeout=1.0):
+                    w = key.data
+                    for msg in w.reader.read():
+                        if msg.get("ready") is True and set(msg) == {"ready"}:
+                            w.ready = True
+                            continue
+                        if w.job is None or msg.get("job") != w.job["job"]:
+                            self.ignored.append(f"worker {w.k}: a result for job {msg.get('job')!r}, "
+                                                f"which it is not doing")
+                            continue
+                        sub, token = w.sub, w.job["token"]
+                        w.job = w.sub = None
+                        busy -= 1
+                        if msg.get("fatal"):
+                            self.stop = str(msg.get("reason") or msg["fatal"])
+                            break
+                        self.record(merger, sub, msg, w.root, token)
+                        recorded += 1
+                        bar.update(1)
+                        if fill_after and recorded == fill_after:  # test hook: the disk fills up now
+                            merger.flush()
+                            from .worker import _fill_disk
+                            _fill_disk(self.base)
+                if merger.fatal and not self.stop:
+                    self.stop = merger.fatal
+                for w in workers:  # a worker that died or overran its budget: record, replace
+                    if self.stop:
+                        break
+                    dead = w.proc.poll() is not None
+                    late = w.job is not None and time.monotonic() - w.started > hard
+                    if not (dead or late):
+                        continue
+                    if w.job is not None:
+                        why = (f"grading took longer than {hard:.0f} s (the {budget:.0f} s budget of a submission, "
+                               "--submission-timeout, and 90 s for nbgrader); the worker was killed" if late else
+                               f"the grading worker exited ({w.proc.returncode}) while grading it")
+                        res = {"state": "timed out" if late else "crashed", "reason": why, "notebooks": {},
+                               "events": [], "sandboxed": o.sandboxed, "worker": w.k}
+                        sub = w.sub
+                        w.job = w.sub = None
+                        busy -= 1
+                        self.record(merger, sub, res)
+                        bar.update(1)
+                    sel.unregister(w.reader.fd)
+                    w.kill()
+                    w.spawn()
+                    sel.register(w.reader.fd, selectors.EVENT_READ, w)
+        except Stop as e:
+            self.stop = str(e)
+        except OSError as e:
+            if not is_disk_full(e):
+                raise
+            self.stop = f"the disk is full ({e})"
+        finally:
+            bar.close()
+            for w in workers:
+                if self.stop:
+                    w.kill()
+                else:
+                    w.close()
+                self.ignored += [f"worker {w.k}: {note}" for note in w.reader.notes]
+            try:
+                merger.finish()
+            except Exception:
+                pass
+            if merger.fatal and not self.stop:
+                self.stop = merger.fatal
+            self.pending = len(merger.pending)
+            self.blocked = merger.blocked or self.deferred
+            if lease:
+                lease.release()
+            if scratch:
+                scratch.remove()
+        try:
+            summary = write_summary(o.root, o.assignment, [s.student for s in subs], tag=_shard_tag(o))
+        except OSError as e:
+            if not is_disk_full(e):
+                raise
+            summary = _summary_from_states(o.root, o.assignment, [s.student for s in subs])
+            summary["csv"] = None
+        summary["stopped"] = self.stop
+        summary["ignored"] = self.ignored
+        summary["cleaned"] = self.cleaned
+        summary["not_merged"] = [r["student"] for r in summary["results"].values() if r.get("merged") is False]
+        summary["merge_blocked"] = self.blocked
+        return summary
+
+
 def autograde(o: Options) -> dict:
     """Grade every submission of ``o.assignment`` (in ``o.shard``); return the summary."""
-    from tqdm import tqdm
-
     o.root = o.root.resolve()
     # nbgrader's Gradebook runs `alembic` from PATH when it creates or checks a database
     venv_bin = str(Path(sys.executable).parent)
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
-    db_url = o.db_url or default_db_url(o.root)
-    base = o.root / "grading" / ".fnngrade" / o.assignment
-    (base / "state").mkdir(parents=True, exist_ok=True)
-    (base / "logs").mkdir(parents=True, exist_ok=True)
-    subdir = o.root / "grading" / "submitted"
-    students = sorted(d.parent.name for d in subdir.glob(f"*/{o.assignment}") if d.is_dir())
-    if o.students:
-        students = [s for s in students if s in set(o.students)]
-    students = select_shard(students, *o.shard)
-
-    todo, digests = [], {}
-    for s in students:
-        digests[s] = submission_hash(subdir / s / o.assignment)
-        sf = base / "state" / f"{s}.json"
-        if sf.exists() and not o.force:
-            try:
-                prev = json.loads(sf.read_text())
-            except ValueError:
-                prev = {}
-            if prev.get("hash") == digests[s] and (prev.get("state") == "graded" or not o.retry_failed):
-                continue
-        todo.append(s)
-
-    n = max(1, min(o.workers or len(os.sched_getaffinity(0)), len(todo) or 1))
-    roots = _worker_roots(o, base, n) if todo else []
-    budget = o.submission_timeout or (o.timeout + o.interrupt_grace + 5) * 40 + 120
-    bar = tqdm(total=len(students), initial=len(students) - len(todo), desc=o.assignment, unit="sub",
-               disable=not o.progress, file=sys.stderr)
-    workers: list[_Worker] = []
-    try:
-        if todo:
-            for k in range(n):
-                settings = {
-                    "index": k, "root": str(roots[k]), "main_root": str(o.root), "assignment": o.assignment,
-                    "db_url": "sqlite:///" + str(roots[k] / "grading" / "gradebook.db"),
-                    "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
-                    "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
-                    # one uid per worker, and per shard where shards share a host
-                    "uid": o.uid_base + (o.shard[0] - 1) * 256 + k, "limits": asdict(o.limits), "guard": o.guard,
-                }
-                log = base / "logs" / f"worker{_shard_tag(o)}-{k}.log"
-                workers.append(_Worker(k, roots[k], settings, log))
-            # the workers import nbgrader and start up meanwhile; they touch no gradebook before
-            # their first submission
-            _worker_gradebooks(o, db_url, roots)
-        queue = list(todo)
-        busy = 0
-        sel = selectors.DefaultSelector()
-        for w in workers:
-            sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-        while queue or busy:
-            for w in workers:
-                if w.ready and w.student is None and queue:
-                    w.send(queue.pop(0))
-                    busy += 1
-            for key, _ in sel.select(timeout=1.0):
-                w = key.data
-                for msg in w.read_lines():
-                    if msg.get("ready"):
-                        w.ready = True
-                    elif w.student is not None and msg.get("student") == w.student:
-                        _record(o, base, db_url, msg, digests[w.student])
-                        w.student = None
-                        busy -= 1
-                        bar.update(1)
-            for w in workers:  # a worker that died or overran its budget: record, replace
-                dead = w.proc.poll() is not None
-                late = w.student is not None and time.monotonic() - w.started > budget
-                if not (dead or late):
-                    continue
-                if w.student is not None:
-                    why = (f"grading took longer than {budget:.0f} s; the worker was killed" if late else
-                           f"the grading worker exited ({w.proc.returncode}) while grading it")
-                    res = {"student": w.student, "assignment": o.assignment, "notebooks": {}, "events": [],
-                           "state": "timed out" if late else "crashed", "reason": why,
-                           "sandboxed": o.sandboxed, "worker": w.k}
-                    _record(o, base, db_url, res, digests[w.student])
-                    w.student = None
-                    busy -= 1
-                    bar.update(1)
-                sel.unregister(w.proc.stdout)
-                w.kill()
-                w.spawn()
-                sel.register(w.proc.stdout, selectors.EVENT_READ, w)
-    finally:
-        bar.close()
-        for w in workers:
-            w.close()
-        if roots:
-            shutil.rmtree(roots[0].parent, ignore_errors=True)
-    return write_summary(o.root, o.assignment, students, tag=_shard_tag(o))
+    return _Run(o).run()
 
 
-def write_summary(root: Path, assignment: str, students: list[str] | None = None, tag: str = "") -> dict:
-    """Per state and per test counts from the state files; grading/summary-<a>.csv and
-    grading/states-<a>.csv (one row per submission). A shard's run writes its own pair
-    (``summary-<a>-shard1of3.csv``); ``python -m fnngrade summary <a>`` writes the whole class's."""
+def _summary_from_states(root: Path, assignment: str, students: list[str] | None) -> dict:
     base = root / "grading" / ".fnngrade" / assignment / "state"
-    results = []
+    results = {}
+    want = set(students) if students is not None else None
     for sf in sorted(base.glob("*.json")):
-        r = json.loads(sf.read_text())
-        if students is None or r["student"] in students:
-            results.append(r)
-    states = Counter(r["state"] for r in results)
+        r = _read_state(sf)
+        if r is None or "student" not in r or "state" not in r:
+            continue
+        if want is None or r["student"] in want:
+            results[r["student"]] = r
+    states = Counter(r["state"] for r in results.values())
     tests: dict[str, list[int]] = {}
-    for r in results:
+    for r in results.values():
         for nb in r.get("notebooks", {}).values():
             for gid, g in nb["grades"].items():
                 if g.get("cell_type") != "code" or g["auto_score"] is None:
@@ -334,22 +946,31 @@ def write_summary(root: Path, assignment: str, students: list[str] | None = None
                 t = tests.setdefault(gid, [0, 0])
                 t[0] += int(g["auto_score"] == g["max_score"])
                 t[1] += 1
+    return {"states": dict(states), "tests": tests, "results": results}
+
+
+def write_summary(root: Path, assignment: str, students: list[str] | None = None, tag: str = "") -> dict:
+    """Per state and per test counts from the state files; grading/summary-<a>.csv and
+    grading/states-<a>.csv (one row per submission). A shard's run writes its own pair
+    (``summary-<a>-shard1of3.csv``); ``python -m fnngrade summary <a>`` writes the whole class's."""
+    summary = _summary_from_states(root, assignment, students)
+    results = list(summary["results"].values())
     out = root / "grading" / f"summary-{assignment}{tag}.csv"
     with out.open("w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["section", "name", "count", "out_of"])
         for s in STATES:
-            wr.writerow(["state", s, states.get(s, 0), len(results)])
-        for gid, (ok, of) in tests.items():
+            wr.writerow(["state", s, summary["states"].get(s, 0), len(results)])
+        for gid, (ok, of) in summary["tests"].items():
             wr.writerow(["test passed", gid, ok, of])
-    with (root / "grading" / f"states-{assignment}{tag}.csv").open("w", newline="") as fh:
+    with (root / "grading" / f"states-{assignment}{tag}.csv").open("w", newline="", errors="backslashreplace") as fh:
         wr = csv.writer(fh)
-        wr.writerow(["student", "state", "score", "max_score", "seconds", "sandboxed", "reason"])
+        wr.writerow(["student", "state", "score", "max_score", "seconds", "sandboxed", "in_gradebook", "reason"])
         for r in results:
             wr.writerow([r["student"], r["state"], r.get("score"), r.get("max_score"), r.get("seconds"),
-                         r.get("sandboxed"), r.get("reason", "")])
-    return {"states": dict(states), "tests": tests, "results": {r["student"]: r for r in results},
-            "csv": str(out)}
+                         r.get("sandboxed"), r.get("merged", True), r.get("reason", "")])
+    summary["csv"] = str(out)
+    return summary
 
 
 def format_summary(summary: dict) -> str:
@@ -367,7 +988,26 @@ def format_summary(summary: dict) -> str:
         lines.append("")
         lines.append("not graded normally:")
         for r in bad:
-            lines.append(f"  {r['student']}: {r['state']}: {r.get('reason', '')}")
-    lines.append("")
-    lines.append(f"summary written to {summary['csv']}")
+            lines.append(f"  {display_id(r['student'])}: {r['state']}: {r.get('reason', '')}")
+    late = summary.get("not_merged") or []
+    if late:
+        lines.append("")
+        why = summary.get("merge_blocked") or "see merge_error in their state files"
+        lines.append(f"NOT YET IN THE GRADEBOOK: {len(late)} result(s) are kept in their state files "
+                     f"({why}). Run the same command again to merge them; nothing is graded twice.")
+    if summary.get("ignored"):
+        lines.append("")
+        lines.append(f"{len(summary['ignored'])} message(s) from workers were ignored (unsigned, unreadable, "
+                     "too long, or for another job):")
+        lines += [f"  {x}" for x in summary["ignored"][:10]]
+    if summary.get("cleaned"):
+        lines.append("")
+        lines.append(f"removed {len(summary['cleaned'])} scratch folder(s) left by an earlier run that was killed")
+    if summary.get("csv"):
+        lines.append("")
+        lines.append(f"summary written to {summary['csv']}")
+    if summary.get("stopped"):
+        lines.append("")
+        lines.append(f"STOPPED: {summary['stopped']}. Everything recorded above is kept; free some space and run "
+                     "the same command again to grade the rest.")
     return "\n".join(lines)

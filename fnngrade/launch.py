@@ -7,20 +7,24 @@ This file is the ``argv`` of the ``fnngrade-sandbox`` kernelspec::
 It imports nothing but the standard library (it runs before anything else, and is also run as a
 plain script, so it must not need ``fnngrade`` on ``sys.path``). Everything it needs comes from
 environment variables that the grading worker sets (``FNNGRADE_*``, see :func:`_settings`); the
-kernel's working directory (set by nbclient) is the student's autograded folder.
+kernel's working directory (set by nbclient) is the worker's throwaway copy of the submission's
+files, which the jail shows read-only (the kernel works in a tmpfs, see :mod:`fnngrade.sandbox`).
 
 Order of operations (all in this process, which then ``exec``\\ s):
 
 1. ``PR_SET_PDEATHSIG = SIGKILL``: the kernel dies with the worker that started it.
-2. In sandboxed mode, the student's folder, the connection file and the socket directory are
-   handed to the kernel's unprivileged uid (the kernel must write there and nowhere else).
+2. In sandboxed mode, the connection file's folder must be a fresh folder that the worker made
+   for this kernel alone, directly inside ``FNNGRADE_SOCKBASE``, owned by root, not a link; it
+   and the connection file are handed to the kernel's uid through descriptors opened with
+   ``O_NOFOLLOW`` (``fchown``), so no link is ever followed. Nothing else is chowned: the working
+   folder is never written by the kernel (it is bound read-only; the kernel writes a tmpfs).
 3. ``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, ``RLIMIT_CORE = 0``. They are
    inherited through ``bwrap`` and ``setpriv`` by the kernel and every process it starts.
-4. ``exec bwrap ... setpriv --reuid U ... python -m ipykernel_launcher -f <conn>`` (see
+4. ``exec bwrap ... setpriv --reuid U ... python -I -S -c <start> <conn>`` (see
    ``fnngrade.sandbox.bwrap_argv``; the argv is precomputed by the worker and passed as JSON in
-   ``FNNGRADE_BWRAP_ARGV`` with the placeholders ``{cwd}`` and ``{connection_file}``), or, with
-   ``FNNGRADE_SANDBOX=0`` (``--unsandboxed``), ``exec python -m ipykernel_launcher -f <conn>`` with
-   the same limits.
+   ``FNNGRADE_BWRAP_ARGV`` with the placeholders ``{cwd}``, ``{sockdir}`` and
+   ``{connection_file}``), or, with ``FNNGRADE_SANDBOX=0`` (``--unsandboxed``),
+   ``exec python -m ipykernel_launcher -f <conn>`` with the same limits.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import json
 import os
 import resource
 import signal
+import stat
 import sys
 
 
@@ -42,7 +47,7 @@ def _settings() -> dict:
         "cpu": int(env.get("FNNGRADE_CPU", "600")),
         "nproc": int(env.get("FNNGRADE_NPROC", "256")),
         "fsize": int(env.get("FNNGRADE_FSIZE", str(64 * 1024**2))),
-        "sockdir": env.get("FNNGRADE_SOCKDIR", ""),
+        "sockbase": env.get("FNNGRADE_SOCKBASE", ""),
         "argv": json.loads(env.get("FNNGRADE_BWRAP_ARGV", "[]")),
     }
 
@@ -55,14 +60,39 @@ def _die_with_parent() -> None:
         pass
 
 
-def _chown_tree(path: str, uid: int) -> None:
-    os.chown(path, uid, uid)
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            try:
-                os.chown(os.path.join(root, name), uid, uid, follow_symlinks=False)
-            except OSError:
-                pass
+def _hand_over(conn: str, sockbase: str, uid: int) -> str:
+    """Give the kernel's uid its socket folder and connection file; return the folder.
+
+    Refuses (exit) unless the folder is a real folder directly inside ``sockbase``, owned by root
+    and private (0700), i.e. one the worker has just made; every change goes through a
+    descriptor opened with ``O_NOFOLLOW``."""
+    sockdir = os.path.dirname(conn)
+    if not sockbase or os.path.dirname(sockdir) != os.path.realpath(sockbase):
+        sys.exit(f"fnngrade.launch: the connection file {conn} is not in a socket folder of "
+                 f"{sockbase!r} (set KernelManager.connection_file)")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        dfd = os.open(sockdir, flags | os.O_DIRECTORY)
+    except OSError as e:
+        sys.exit(f"fnngrade.launch: socket folder {sockdir}: {e}")
+    try:
+        st = os.fstat(dfd)
+        if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
+            sys.exit(f"fnngrade.launch: socket folder {sockdir} is not a fresh private folder of the worker")
+        try:
+            cfd = os.open(os.path.basename(conn), flags, dir_fd=dfd)
+        except OSError as e:
+            sys.exit(f"fnngrade.launch: connection file {conn}: {e}")
+        try:
+            if not stat.S_ISREG(os.fstat(cfd).st_mode):
+                sys.exit(f"fnngrade.launch: connection file {conn} is not a regular file")
+            os.fchown(cfd, uid, uid)
+        finally:
+            os.close(cfd)
+        os.fchown(dfd, uid, uid)
+    finally:
+        os.close(dfd)
+    return sockdir
 
 
 def _set_limits(s: dict) -> None:
@@ -112,14 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     if s["sandbox"]:
         if not s["argv"]:
             sys.exit("fnngrade.launch: FNNGRADE_BWRAP_ARGV is not set; refusing to start an unconfined kernel")
-        if not s["sockdir"] or os.path.dirname(conn) != os.path.realpath(s["sockdir"]):
-            sys.exit(f"fnngrade.launch: the connection file {conn} is not in the socket folder "
-                     f"{s['sockdir']!r} that the jail binds (set KernelManager.connection_file)")
-        _chown_tree(cwd, s["uid"])
-        os.chown(conn, s["uid"], s["uid"])
-        if s["sockdir"]:
-            os.chown(s["sockdir"], s["uid"], s["uid"])
-        cmd = [a.replace("{cwd}", cwd).replace("{connection_file}", conn) for a in _expand(s["argv"], cwd)]
+        sockdir = _hand_over(conn, s["sockbase"], s["uid"])
+        fill = {"{cwd}": cwd, "{sockdir}": sockdir, "{connection_file}": conn}
+        cmd = [fill.get(a, a) for a in _expand(s["argv"], cwd)]
         _set_limits(s)
         os.execv(cmd[0], cmd)
     _set_limits(s)

@@ -10,26 +10,41 @@ the virtual environment (sys.prefix)   read-only   numpy, scipy, sympy, ipykerne
 the Python install (sys.base_prefix)   read-only   the interpreter and the standard library
 the ``fnnlib`` package directory       read-only   only that folder, never the repository root,
                                                    which holds ``solutions/`` and ``grading/``
-the student's autograded folder        read-write  the kernel's working directory
-the worker's socket directory          read-write  the connection file and the IPC sockets
+its working folder                     read-write  a private tmpfs of bounded size (``Limits.cwd``)
+                                                   filled with a copy of the submission's files
+``/.submission``                       read-only   the worker's throwaway copy of those files
+its own socket folder                  read-write  the connection file and the IPC sockets; a new
+                                                   folder for every kernel, removed after it
 ``/tmp``                               read-write  a private tmpfs of bounded size
 ``/proc``, ``/dev``                    -           a fresh procfs (own pid namespace), minimal /dev
 =====================================  ==========  ============================================
+
+So the only host folder a kernel can write is its own socket folder, which the worker made for
+this kernel alone (on a small tmpfs of the worker's private mount namespace, see
+:mod:`fnngrade.worker`) and removes afterwards without following links; what the kernel writes in
+its working folder disappears with the jail. The executed notebook is written by nbgrader into
+the worker's autograded folder, which the kernel never sees.
 
 Namespaces: pid, net (no network at all: the kernel talks to nbgrader over IPC sockets), ipc,
 uts and cgroup are unshared; ``--die-with-parent`` and ``--new-session`` are set.
 
 Privileges: ``bwrap`` runs as root (no user namespace) to build the mounts, then ``setpriv``
-switches to an unprivileged uid/gid (``64000 + worker``, no supplementary groups) before Python
-starts, and ``bwrap`` sets ``no_new_privs``. The kernel is therefore an ordinary user *on the
-host*, which is what makes ``RLIMIT_NPROC`` effective: the kernel ignores that limit for uid 0,
-and a user namespace that maps an inner uid to host root (``bwrap --unshare-user --uid 65534``
-run as root) does not help, because the count is kept for the host uid. One uid per worker keeps
-one student's fork bomb from exhausting the process budget of the other workers' kernels.
+switches to an unprivileged uid/gid (leased for the run by :mod:`fnngrade.grader`, no
+supplementary groups) before Python starts, and ``bwrap`` sets ``no_new_privs``. The kernel is
+therefore an ordinary user *on the host*, which is what makes ``RLIMIT_NPROC`` effective: the
+kernel ignores that limit for uid 0, and a user namespace that maps an inner uid to host root
+(``bwrap --unshare-user --uid 65534`` run as root) does not help, because the count is kept for
+the host uid. One uid per worker, never shared with another run on the host, keeps one student's
+fork bomb from exhausting the process budget of any other kernel.
+
+The first program in the jail (:data:`KERNEL_START`, as the kernel's uid) copies
+``/.submission`` into the working folder and execs ``ipykernel``.
 
 Limits (set by :mod:`fnngrade.launch` before ``exec``): ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``
 (CPU seconds over the kernel's life; SIGXCPU kills it), ``RLIMIT_NPROC`` (processes and threads
-of that uid), ``RLIMIT_FSIZE`` (largest file it can write), no core dumps, and the size of /tmp.
+of that uid), ``RLIMIT_FSIZE`` (largest file it can write), no core dumps, and the sizes of /tmp
+and of the working folder. The kernel's stdin, stdout and stderr are ``/dev/null`` and a file in
+the worker's private folder: no descriptor of the worker reaches the jail.
 """
 
 from __future__ import annotations
@@ -41,8 +56,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "Limits", "bwrap_path", "setpriv_path", "bwrap_argv", "read_only_paths",
-           "write_kernelspec", "kernel_env"]
+__all__ = ["KERNEL_NAME", "KERNEL_START", "SUBMISSION_MOUNT", "Limits", "bwrap_path", "setpriv_path", "bwrap_argv",
+           "read_only_paths", "write_kernelspec", "kernel_env"]
 
 KERNEL_NAME = "fnngrade-sandbox"
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
@@ -57,6 +72,38 @@ class Limits:
     nproc: int = 256             # processes + threads of the kernel's uid (RLIMIT_NPROC)
     fsize: int = 64 * 1024**2    # largest file the kernel may write (RLIMIT_FSIZE)
     tmp: int = 256 * 1024**2     # size of the private /tmp
+    cwd: int = 256 * 1024**2     # size of the kernel's working folder (a tmpfs in the jail)
+
+
+# Where the jail shows the worker's throwaway copy of the submission's files (read-only).
+SUBMISSION_MOUNT = "/.submission"
+
+# The first program in the jail, run as the kernel's uid by ``python -I -S -c``: copy the
+# submission's files (regular files and folders only) into the working folder, a bounded tmpfs,
+# then become the kernel. Errors (a file larger than RLIMIT_FSIZE, a full tmpfs) skip that file.
+KERNEL_START = r'''
+import os, shutil, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file over RLIMIT_FSIZE fails (EFBIG) instead of killing
+def _copy(s, d):
+    for n in sorted(os.listdir(s)):
+        a, b = os.path.join(s, n), os.path.join(d, n)
+        try:
+            if os.path.islink(a):
+                continue
+            if os.path.isdir(a):
+                os.mkdir(b)
+                _copy(a, b)
+            elif os.path.isfile(a):
+                shutil.copyfile(a, b)
+        except OSError as e:
+            sys.stderr.write("fnngrade: %r was not copied into the working folder: %s\n" % (b, e))
+try:
+    _copy(SRC, ".")
+except OSError as e:
+    sys.stderr.write("fnngrade: the submission's files were not copied: %s\n" % e)
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1]])
+'''.replace("SRC", repr(SUBMISSION_MOUNT))
 
 
 def bwrap_path() -> str | None:
@@ -88,8 +135,10 @@ def _ancestors(path: str) -> list[str]:
     return [str(Path(*parts[:i])) for i in range(2, len(parts))]
 
 
-def bwrap_argv(*, uid: int, sockdir: str, limits: Limits, extra_env: dict[str, str] | None = None) -> list[str]:
-    """The jail's command line with ``{cwd}`` and ``{connection_file}`` left as placeholders."""
+def bwrap_argv(*, uid: int, sockbase: str, limits: Limits, extra_env: dict[str, str] | None = None) -> list[str]:
+    """The jail's command line with ``{cwd}``, ``{sockdir}`` and ``{connection_file}`` left as
+    placeholders (filled by :mod:`fnngrade.launch` for each kernel); ``{sockdir}`` is a folder
+    directly inside ``sockbase``."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise FileNotFoundError("bwrap (Debian package 'bubblewrap') is not installed")
@@ -117,24 +166,27 @@ def bwrap_argv(*, uid: int, sockdir: str, limits: Limits, extra_env: dict[str, s
          ["--perms", "1777", "--tmpfs", "/tmp"]
     # parents of every mount point: bwrap would create them 0700 (unreadable for the kernel's uid)
     made: set[str] = {"/usr", "/tmp", "/proc", "/dev"}
-    for p in ro + [sockdir]:
+    for p in ro + [os.path.join(sockbase, "x")]:
         for d in _ancestors(p):
             if d not in made:
                 a += ["--perms", "0755", "--dir", d]
                 made.add(d)
     for p in ro:
         a += ["--ro-bind", p, p]
-    a += ["--bind", sockdir, sockdir]
-    # the working directory: its parents are created at run time (placeholder), then the folder
-    a += ["--fnngrade-cwd-parents", "--bind", "{cwd}", "{cwd}", "--chdir", "{cwd}"]
+    # this kernel's own socket folder (the only host folder it can write), then the throwaway copy
+    # of the submission, read-only, and the working folder: a bounded tmpfs (its parents are
+    # created at run time, see fnngrade.launch)
+    a += ["--bind", "{sockdir}", "{sockdir}", "--ro-bind", "{cwd}", SUBMISSION_MOUNT, "--fnngrade-cwd-parents"]
+    a += ["--perms", "1777"] + (["--size", str(limits.cwd)] if limits.cwd else []) + ["--tmpfs", "{cwd}"]
+    a += ["--chdir", "{cwd}"]
+    start = ["-I", "-S", "-c"]
     setpriv = setpriv_path()
     if setpriv:
         a += [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
-        a += [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        a += [python, *start, KERNEL_START, "{connection_file}"]
     else:  # no util-linux: drop privileges from Python itself before the kernel starts
-        code = ("import os,sys;os.setgroups([]);os.setresgid({u},{u},{u});os.setresuid({u},{u},{u});"
-                "os.execv(sys.executable,[sys.executable,'-m','ipykernel_launcher','-f',sys.argv[1]])").format(u=uid)
-        a += [python, "-c", code, "{connection_file}"]
+        drop = "import os;os.setgroups([]);os.setresgid({u},{u},{u});os.setresuid({u},{u},{u})\n".format(u=uid)
+        a += [python, *start, drop + KERNEL_START, "{connection_file}"]
     return a
 
 
@@ -155,7 +207,7 @@ def write_kernelspec(jupyter_dir: Path, *, sandboxed: bool) -> Path:
     return d
 
 
-def kernel_env(*, sandboxed: bool, uid: int, sockdir: str, limits: Limits) -> dict[str, str]:
+def kernel_env(*, sandboxed: bool, uid: int, sockbase: str, limits: Limits) -> dict[str, str]:
     """The FNNGRADE_* variables the launcher reads (set in the worker's environment)."""
     env = {
         "FNNGRADE_SANDBOX": "1" if sandboxed else "0",
@@ -164,8 +216,8 @@ def kernel_env(*, sandboxed: bool, uid: int, sockdir: str, limits: Limits) -> di
         "FNNGRADE_CPU": str(limits.cpu),
         "FNNGRADE_NPROC": str(limits.nproc),
         "FNNGRADE_FSIZE": str(limits.fsize),
-        "FNNGRADE_SOCKDIR": sockdir,
+        "FNNGRADE_SOCKBASE": sockbase,
     }
     if sandboxed:
-        env["FNNGRADE_BWRAP_ARGV"] = json.dumps(bwrap_argv(uid=uid, sockdir=sockdir, limits=limits))
+        env["FNNGRADE_BWRAP_ARGV"] = json.dumps(bwrap_argv(uid=uid, sockbase=sockbase, limits=limits))
     return env

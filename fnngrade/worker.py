@@ -1,24 +1,61 @@
 """One grading worker: a long-lived process with its own course root, gradebook and kernels.
 
-Started by :mod:`fnngrade.grader` as ``python -m fnngrade.worker <json settings>``. It reads one
-student id per line on stdin, grades that submission with nbgrader's ``Autograde`` converter
-(in-process, with :class:`~fnngrade.preprocessors.SafeExecute` and
-:class:`~fnngrade.preprocessors.LimitOutputChars` registered) and answers with one line
-``@@FNNGRADE <json result>`` on stdout. nbgrader's log goes to stderr (the worker's log file).
+Started by :mod:`fnngrade.grader` as ``python -m fnngrade.worker --fds R,W <json settings>``.
+
+The channel. ``R`` and ``W`` are two pipes to the orchestrator, passed to this process alone (its
+stdin is ``/dev/null``, its stdout and stderr the worker's log). The first line on ``R`` is the
+run's secret; every later line is one job ``{"job": n, "token": "j<n>", "src": path}``. Every
+line on ``W`` is ``<hex HMAC-SHA256(secret, body)> <body>``, body a JSON object: ``{"ready":
+true}`` once, then one result per job. No kernel ever holds one of these descriptors (kernels get
+``/dev/null`` and a private stderr file, and no other descriptor, see
+:class:`JailedKernelManager`), and the secret never enters a jail, so nothing a student's code
+prints or writes can pass for a result.
+
+One job. The submission folder is copied with :func:`fnngrade.files.copy_tree` (no link
+followed, bounded; what is dropped is listed in the reason) into ``grading/submitted/<token>/``
+of this worker's root: nbgrader only ever sees the token, never the student's id, so any id is
+safe. nbgrader's ``Autograde`` converter (in-process, with fnngrade's preprocessors) writes the
+executed notebook into ``grading/autograded/<token>/``, a folder of root's that no kernel sees;
+the kernel itself starts in ``kernel/<token>/``, a throwaway copy of the files nbgrader prepared,
+which the jail shows read-only (the kernel works in a tmpfs). Each kernel has its own socket
+folder on a small tmpfs of this worker's private mount namespace, mounted ``nosymfollow`` (a link
+a kernel leaves there is never followed, not even by ZeroMQ reconnecting), removed after the
+kernel. Everything from the previous job is removed before the next one.
+
+A submission that runs past its budget (``budget`` seconds, ``--submission-timeout``) has its
+kernel killed: the cell running gets an error, the later cells are not run, the cells that ran
+keep their points, and the state is ``timed out``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import hmac
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
-import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
 
-PREFIX = "@@FNNGRADE "
+from .files import CopyReport, FileLimits, NotAFolder, copy_tree, is_disk_full
+
+__all__ = ["Worker", "JailedKernelManager", "sign", "MAX_LINE"]
+
+MAX_LINE = 16 * 2**20  # longest line either side accepts (a result is a few kB)
+
+
+def sign(secret: bytes, body: bytes) -> bytes:
+    return hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+
+
+class DiskFull(RuntimeError):
+    """A disk the worker writes to is full: the orchestrator stops the batch."""
 
 
 def _validate(path: Path) -> str | None:
@@ -47,26 +84,210 @@ def _validate(path: Path) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# private mounts: the socket folders live on a small tmpfs that follows no symlink
+
+
+def private_socket_mount(sockbase: str, size: int = 16 * 2**20) -> str | None:
+    """Give this process a private mount namespace and mount a ``nosymfollow`` tmpfs of ``size``
+    bytes on ``sockbase``. Must run before any thread starts. None on success, else why not (the
+    folder is then used as it is)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    CLONE_NEWNS, MS_REC, MS_PRIVATE = 0x00020000, 0x4000, 1 << 18
+    MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW = 2, 4, 8, 256
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}"
+    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return f"making mounts private: {os.strerror(ctypes.get_errno())}"
+    opts = f"size={size},mode=0700".encode()
+    target = os.fsencode(sockbase)
+    if libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW, opts) != 0:
+        err = os.strerror(ctypes.get_errno())
+        if libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) != 0:
+            return f"mounting a tmpfs on {sockbase}: {err}"
+        return f"nosymfollow is not supported here ({err}); the socket folders are on a plain tmpfs"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# the kernel manager: a fresh socket folder per kernel, no inherited descriptors
+
+
+def _make_kernel_manager():
+    from jupyter_client import AsyncKernelManager
+
+    class JailedKernelManager(AsyncKernelManager):
+        """An ``AsyncKernelManager`` for jailed kernels.
+
+        Each kernel gets a new socket folder ``<sockbase>/k<n>`` (root's, 0700, handed to the
+        kernel's uid by the launcher) with its connection file and IPC sockets, removed after the
+        kernel is shut down; stdin and stdout are ``/dev/null`` and stderr a file in
+        ``sockbase`` that only the worker reads (truncated for every kernel). ``Popen`` closes
+        every other descriptor."""
+
+        sockbase = ""
+        live = None  # the manager of the kernel running now (one at a time per worker)
+        count = 0
+
+        async def _async_pre_start_kernel(self, **kw):
+            cls = type(self)
+            cls.count += 1
+            d = os.path.join(cls.sockbase, f"k{cls.count}")
+            os.mkdir(d, 0o700)
+            self._fg_sockdir = d
+            self.transport = "ipc"
+            self.ip = os.path.join(d, "k")
+            self.connection_file = os.path.join(d, "kernel.json")
+            err = os.open(os.path.join(cls.sockbase, "kernel-stderr"),
+                          os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            self._fg_stderr = err
+            kw["stdin"] = subprocess.DEVNULL
+            kw["stdout"] = subprocess.DEVNULL
+            kw["stderr"] = err
+            cls.live = self
+            return await super()._async_pre_start_kernel(**kw)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                fd, self._fg_stderr = getattr(self, "_fg_stderr", None), None
+                if fd is not None:
+                    os.close(fd)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            try:
+                await super()._async_cleanup_resources(restart=restart)
+            finally:
+                d = getattr(self, "_fg_sockdir", None)
+                if d and not restart:
+                    shutil.rmtree(d, ignore_errors=True)  # fd-based: never follows a link
+                if type(self).live is self:
+                    type(self).live = None
+
+        def kill_now(self) -> None:
+            proc = getattr(getattr(self, "provisioner", None), "process", None)
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    try:
+                        proc.kill()
+                    except OSError:
+                        pass
+
+    return JailedKernelManager
+
+
+JailedKernelManager = None  # set by Worker (importing jupyter_client is slow; the orchestrator never needs it)
+
+
+class _Budget:
+    """Kills the running kernel when a submission overruns its budget (checked twice a second)."""
+
+    def __init__(self, seconds: float, km_class):
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.km_class = km_class
+        self.hit = False
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            if time.monotonic() >= self.deadline:
+                km = self.km_class.live
+                if km is not None:
+                    self.hit = True
+                    km.kill_now()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+_EXECUTE: dict = {}
+
+
+def _execute_class(base, km_class):
+    """``SafeExecute`` with :class:`JailedKernelManager` (nbgrader's Execute passes its own
+    ``kernel_manager_class`` to the constructor, which a config value cannot override)."""
+    key = (base, km_class)
+    if key not in _EXECUTE:
+        def __init__(self, *args, **kwargs):
+            kwargs["kernel_manager_class"] = km_class
+            base.__init__(self, *args, **kwargs)
+
+        def preprocess(self, nb, resources=None, km=None):
+            # nbgrader knows the student as the job's token (paths, the worker's gradebook); the
+            # execution sees the real id (the checker's per-student data), and the later
+            # preprocessors the token again
+            real = _EXECUTE.get("student")
+            meta = (resources or {}).get("nbgrader")
+            if real is None or not isinstance(meta, dict):
+                return base.preprocess(self, nb, resources, km)
+            resources["nbgrader"] = {**meta, "student": real}
+            try:
+                nb, resources = base.preprocess(self, nb, resources, km)
+            finally:
+                resources["nbgrader"] = meta
+            return nb, resources
+
+        _EXECUTE[key] = type("JailedSafeExecute", (base,),
+                             {"__init__": __init__, "preprocess": preprocess, "__doc__": base.__doc__})
+    return _EXECUTE[key]
+
+
+def _autograde_class():
+    from nbgrader.converters import Autograde
+
+    class _Autograde(Autograde):
+        """nbgrader's Autograde, which also fills the kernel's throwaway working folder with the
+        files nbgrader prepared (the submission's other files, then the source's), right after
+        nbgrader copied them into the autograded folder."""
+
+        kernel_cwd = ""
+        file_limits = FileLimits()
+
+        def init_assignment(self, assignment_id, student_id):
+            super().init_assignment(assignment_id, student_id)
+            if self.kernel_cwd:
+                shutil.rmtree(self.kernel_cwd, ignore_errors=True)
+                dest = self._format_dest(assignment_id, student_id)
+                if os.path.isdir(dest):
+                    copy_tree(dest, self.kernel_cwd, self.file_limits)
+                else:  # nbgrader makes the folder only when there are files to copy
+                    os.mkdir(self.kernel_cwd, 0o755)
+
+    return _Autograde
+
+
 class Worker:
     def __init__(self, s: dict):
+        global JailedKernelManager
         self.s = s
         self.root = Path(s["root"])
-        self.main_root = Path(s["main_root"])
         self.assignment = s["assignment"]
-        self.sockdir = tempfile.mkdtemp(prefix="fg-")  # short: unix socket paths are limited to 108 bytes
-        os.chmod(self.sockdir, 0o700)
+        self.sockbase = s["sockbase"]
+        self.budget = float(s["budget"])
+        self.file_limits = FileLimits(**s["file_limits"])
         from .sandbox import Limits, kernel_env, write_kernelspec
 
         limits = Limits(**s["limits"])
         write_kernelspec(self.root / "jupyter", sandboxed=s["sandboxed"])
         os.environ["JUPYTER_PATH"] = str(self.root / "jupyter")
-        os.environ["JUPYTER_RUNTIME_DIR"] = self.sockdir
+        os.environ["JUPYTER_RUNTIME_DIR"] = self.sockbase
         os.environ["FNN_GRADEBOOK_URL"] = s["db_url"]
         os.environ["FNN_CELL_TIMEOUT"] = str(s["timeout"])
-        os.environ.update(kernel_env(sandboxed=s["sandboxed"], uid=s["uid"], sockdir=self.sockdir, limits=limits))
+        os.environ.update(kernel_env(sandboxed=s["sandboxed"], uid=s["uid"], sockbase=self.sockbase, limits=limits))
+        JailedKernelManager = _make_kernel_manager()
+        JailedKernelManager.sockbase = self.sockbase
+        self.km_class = JailedKernelManager
         self.expected = sorted(p.name for p in (self.root / "solutions" / self.assignment).glob("*.ipynb"))
+        self.done = 0
 
-    def config(self):
+    def config(self, kernel_cwd: str):
         from nbconvert.preprocessors import ClearMetadataPreprocessor
         from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
                                             IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
@@ -82,87 +303,116 @@ class Worker:
         cfg.Execute.timeout = int(self.s["timeout"])
         cfg.Execute.interrupt_on_timeout = True
         cfg.SafeExecute.kernel_name = KERNEL_NAME
-        cfg.SafeExecute.guard_tests = bool(self.s.get("guard", True))
+        if "guard_tests" in SafeExecute.class_trait_names():
+            cfg.SafeExecute.guard_tests = bool(self.s.get("guard", True))
+        if "kernel_cwd" in SafeExecute.class_trait_names():
+            # the kernel starts in the throwaway copy, never in the autograded folder
+            cfg.SafeExecute.kernel_cwd = kernel_cwd
         cfg.SafeExecute.interrupt_grace = int(self.s["interrupt_grace"])
         cfg.SafeExecute.max_stream_chars = int(self.s["max_output_chars"]) * 10
         cfg.LimitOutputChars.max_chars = int(self.s["max_output_chars"])
-        # IPC sockets at an absolute path in this worker's own folder: no TCP ports (so no
-        # collisions between workers), and the kernel needs no network namespace
+        # IPC sockets in a folder of this kernel's own (JailedKernelManager): no TCP ports, no
+        # network namespace needed, no collisions between workers
         cfg.KernelManager.transport = "ipc"
-        cfg.KernelManager.ip = os.path.join(self.sockdir, "k")
-        # one kernel at a time per worker: a fixed connection file inside the bound socket folder
-        # (left unset, jupyter_client would write it to $TMPDIR, which the jail does not see)
-        cfg.KernelManager.connection_file = os.path.join(self.sockdir, "kernel.json")
         cfg.Autograde.sanitize_preprocessors = [
             ClearOutput, DeduplicateIds, OverwriteKernelspec, RepairCells, OverwriteCells, CheckCellMetadata,
         ]
         cfg.Autograde.autograde_preprocessors = [
-            SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputChars,
+            _execute_class(SafeExecute, self.km_class), IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputChars,
             SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
         ]
         return cfg
 
-    def _clean_sockdir(self) -> None:
-        for p in Path(self.sockdir).iterdir():
-            try:
-                p.unlink()
-            except OSError:
-                pass
+    def _scrub(self) -> None:
+        """Remove everything an earlier job left: copies, autograded output, kernel folders."""
+        for p in (self.root / "grading" / "submitted", self.root / "grading" / "autograded", self.root / "kernel"):
+            shutil.rmtree(p, ignore_errors=True)
+        for p in Path(self.sockbase).iterdir():
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
 
-    def grade(self, student: str) -> dict:
+    def grade(self, job: dict) -> dict:
         t0 = time.monotonic()
-        res = {"student": student, "assignment": self.assignment, "worker": self.s["index"],
-               "sandboxed": self.s["sandboxed"], "notebooks": {}, "events": []}
+        token = job["token"]
+        res = {"job": job["job"], "worker": self.s["index"], "uid": self.s["uid"], "sandboxed": self.s["sandboxed"],
+               "notebooks": {}, "events": []}
         a = self.assignment
-        src = self.main_root / "grading" / "submitted" / student / a
-        sub = self.root / "grading" / "submitted" / student / a
-        out = self.root / "grading" / "autograded" / student / a
-        shutil.rmtree(sub, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
-        sub.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(src, sub, symlinks=True)
-        present = sorted(p.name for p in sub.iterdir()) if sub.is_dir() else []
-        missing = [n for n in self.expected if not (sub / n).is_file()]
-        bad = {n: _validate(sub / n) for n in self.expected if n not in missing}
+        self._scrub()
+        sub = self.root / "grading" / "submitted" / token / a
+        out = self.root / "grading" / "autograded" / token / a
+        sub.parent.mkdir(parents=True)
+        try:
+            rep = copy_tree(os.fsencode(job["src"]), sub, self.file_limits, first=tuple(self.expected))
+        except NotAFolder:
+            res.update(state="malformed", reason="the submission folder is a symbolic link or not a folder; not followed")
+            res["seconds"] = round(time.monotonic() - t0, 3)
+            return res
+        res["copied"] = {"files": rep.files, "bytes": rep.bytes, "dropped": rep.n_dropped}
+        notes = rep.summary()
+        top = {rel: why for rel, why in rep.dropped if "/" not in rel}
+        not_files = {n: top[n] for n in self.expected if n in top}
+        present = sorted(p.name for p in sub.iterdir())
+        missing = [n for n in self.expected if not (sub / n).is_file() and n not in not_files]
+        bad = {n: _validate(sub / n) for n in self.expected if n not in missing and n not in not_files}
         bad = {n: why for n, why in bad.items() if why}
+        bad.update({n: f"{n} is {why}: it was not read" for n, why in not_files.items()})
         if len(missing) == len(self.expected):
             others = ", ".join(present) or "nothing"
             res.update(state="missing", reason=f"no {', '.join(self.expected)} in the submission (found: {others})")
         elif bad:
             res.update(state="malformed", reason="; ".join(bad.values()))
         else:
-            res.update(self._autograde(student))
+            res.update(self._autograde(token, job.get("student", token)))
             if missing and res["state"] == "graded":
                 res["reason"] = f"missing notebooks scored 0: {', '.join(missing)}"
-        res["autograded"] = str(out) if out.is_dir() else None
+        if notes:
+            res["reason"] = (res["reason"] + "; " if res.get("reason") else "") + notes
+        res["autograded"] = out.is_dir()
         res["seconds"] = round(time.monotonic() - t0, 3)
         return res
 
-    def _autograde(self, student: str) -> dict:
+    def _autograde(self, token: str, student: str) -> dict:
         from nbgrader.api import Gradebook
-        from nbgrader.converters import Autograde
         from nbgrader.coursedir import CourseDirectory
         from nbgrader.utils import capture_log
 
         from . import preprocessors
 
         preprocessors.EVENTS.clear()
-        self._clean_sockdir()
-        cfg = self.config()
+        _EXECUTE["student"] = student
+        kcwd = self.root / "kernel" / token
+        kcwd.parent.mkdir(parents=True, exist_ok=True)
+        cfg = self.config(str(kcwd))
         coursedir = CourseDirectory(config=cfg)
         coursedir.assignment_id = self.assignment
-        coursedir.student_id = student
-        app = Autograde(coursedir=coursedir, config=cfg)
+        coursedir.student_id = token
+        cls = _autograde_class()
+        app = cls(coursedir=coursedir, config=cfg)
+        app.kernel_cwd = str(kcwd)
+        app.file_limits = self.file_limits
         app.force = True
         app.create_student = True
-        log = capture_log(app)
+        budget = _Budget(self.budget, self.km_class)
+        try:
+            log = capture_log(app)
+        finally:
+            budget.stop()
+            km = self.km_class.live
+            if km is not None:
+                km.kill_now()
+        text = f"{log.get('log', '')}\n{log.get('error', '')}"
         if not log.get("success"):
-            sys.stderr.write(f"--- autograde of {student} failed\n{log.get('log', '')}\n{log.get('error', '')}\n")
+            sys.stderr.write(f"--- autograde of {token} failed\n{text}\n")
+            self._kernel_stderr_to_log()
+            if is_disk_full(text=text) or self._disk_nearly_full():
+                raise DiskFull(f"the disk holding {self.root} is full (nbgrader: {_last_error(text)})")
         events = list(preprocessors.EVENTS)
         out: dict = {"events": events, "notebooks": {}}
         try:
             with Gradebook(self.s["db_url"]) as gb:
-                s = gb.find_submission(self.assignment, student)
+                s = gb.find_submission(self.assignment, token)
                 out["timestamp"] = s.timestamp.isoformat() if s.timestamp else None
                 for nb in s.notebooks:
                     grades = {g.name: {"auto_score": g.auto_score, "max_score": g.max_score,
@@ -171,16 +421,23 @@ class Worker:
                     comments = {c.name: c.auto_comment for c in nb.comments}
                     out["notebooks"][nb.name] = {"grades": grades, "comments": comments}
         except Exception as e:
+            if is_disk_full(e):
+                raise DiskFull(f"the disk holding {self.root} is full ({e})") from e
             out["notebooks"] = {}
             log.setdefault("error", "")
-            log["error"] += f"\nreading the worker gradebook failed: {e}"
+            log["error"] = (log["error"] or "") + f"\nreading the worker gradebook failed: {e}"
         graded = all(any(v["auto_score"] is not None for v in nb["grades"].values()) or not nb["grades"]
                      for nb in out["notebooks"].values()) and bool(out["notebooks"])
         died = [e for e in events if e["kind"] == "died"]
         slow = [e for e in events if e["kind"] in ("timeout", "killed")]
-        if not log.get("success") or not graded:
-            err = (log.get("error") or "").strip().splitlines()
-            out.update(state="crashed", reason="nbgrader could not grade it: " + (err[-1] if err else "unknown error"))
+        if budget.hit:
+            where = died[0]["cell"] or died[0]["index"] if died else None
+            out.update(state="timed out", reason=(
+                f"the submission ran longer than its budget of {budget.seconds:.0f} s (--submission-timeout): "
+                f"the kernel was stopped" + (f" in cell {where}" if where is not None else "") +
+                "; the cells after it were not run"))
+        elif not log.get("success") or not graded:
+            out.update(state="crashed", reason="nbgrader could not grade it: " + _last_error(log.get("error") or text))
             if died:
                 out["reason"] = f"cell {died[0]['cell'] or died[0]['index']}: {died[0]['detail']}"
         elif died:
@@ -199,27 +456,72 @@ class Worker:
                 f"tests not run because the grading environment was tampered with: {cells}"
         return out
 
-    def serve(self) -> None:
-        for line in sys.stdin:
-            student = line.strip()
-            if not student:
-                continue
+    def _disk_nearly_full(self) -> bool:
+        try:
+            st = os.statvfs(self.root)
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < 2 * 2**20
+
+    def _kernel_stderr_to_log(self) -> None:
+        try:
+            with open(os.path.join(self.sockbase, "kernel-stderr"), "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 2000))
+                tail = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return
+        if tail.strip():
+            sys.stderr.write(f"--- the kernel's stderr (last 2000 bytes)\n{tail}\n")
+
+    def serve(self, requests, send) -> None:
+        fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
+        for job in requests:
             try:
-                res = self.grade(student)
+                res = self.grade(job)
             except Exception as e:  # never leave the orchestrator without an answer
-                res = {"student": student, "assignment": self.assignment, "state": "crashed",
-                       "reason": f"the grading worker failed: {type(e).__name__}: {e}",
-                       "traceback": traceback.format_exc(), "notebooks": {}, "events": []}
-            sys.stdout.write(PREFIX + json.dumps(res) + "\n")
-            sys.stdout.flush()
-        shutil.rmtree(self.sockdir, ignore_errors=True)
+                tb = traceback.format_exc()
+                sys.stderr.write(tb)
+                if isinstance(e, DiskFull) or is_disk_full(e):
+                    res = {"job": job.get("job"), "fatal": "disk full",
+                           "reason": str(e) if isinstance(e, DiskFull) else
+                           f"the disk is full ({type(e).__name__}: {e})"}
+                else:
+                    res = {"job": job.get("job"), "state": "crashed", "notebooks": {}, "events": [],
+                           "reason": f"the grading worker failed: {type(e).__name__}: {e}", "traceback": tb[-4000:]}
+            send(res)
+            self.done += 1
+            if fill_after and self.done == fill_after:
+                _fill_disk(self.root)
+
+
+def _last_error(text: str) -> str:
+    """The line of an nbgrader log that says what went wrong, without nbgrader's advice to run
+    ``nbgrader db upgrade`` (given for every database error, whatever its cause)."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    noise = ("nbgrader db upgrade", "Please see the the above traceback", "Please see the above traceback")
+    for ln in reversed(lines):
+        if ("Error:" in ln or "Exception:" in ln) and "Traceback" not in ln and not any(x in ln for x in noise):
+            return ln[:500]
+    lines = [ln for ln in lines if "nbgrader db upgrade" not in ln and "BACK UP" not in ln]
+    return lines[-1][:500] if lines else "unknown error"
+
+
+def _fill_disk(where: Path) -> None:
+    """Test hook (``FNNGRADE_TEST_FILL_DISK_AFTER=n``): fill the file system holding ``where``."""
+    path = where.parent / "ballast"
+    try:
+        with open(path, "ab") as fh:
+            block = b"\0" * 2**20
+            while True:
+                fh.write(block)
+                fh.flush()
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:
     """SIGKILL this worker when the orchestrator dies (its kernel follows: see fnngrade.launch)."""
-    import ctypes
-    import signal
-
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -228,19 +530,55 @@ def _die_with_parent() -> None:
         sys.exit(1)
 
 
-def main() -> None:
+def _requests(fh, limit: int = MAX_LINE):
+    """Jobs from the orchestrator, one JSON object per line."""
+    while True:
+        line = fh.readline(limit)
+        if not line:
+            return
+        try:
+            job = json.loads(line)
+        except ValueError:
+            sys.stderr.write(f"fnngrade.worker: unreadable request ignored: {line[:200]!r}\n")
+            continue
+        if isinstance(job, dict) and "job" in job and "token" in job and "src" in job:
+            yield job
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
     _die_with_parent()
-    settings = json.loads(sys.argv[1])
+    if len(argv) != 3 or argv[0] != "--fds":
+        sys.exit("usage: python -m fnngrade.worker --fds R,W SETTINGS_JSON")
+    rfd, wfd = (int(x) for x in argv[1].split(","))
+    for fd in (rfd, wfd):
+        os.set_inheritable(fd, False)  # pass_fds made them inheritable: no child may hold them
+    settings = json.loads(argv[2])
+    if settings["sandboxed"] and os.geteuid() == 0:
+        why = private_socket_mount(settings["sockbase"])  # before any thread starts
+        if why:
+            sys.stderr.write(f"fnngrade.worker: {why}\n")
     os.chdir(settings["root"])
+    req = os.fdopen(rfd, "rb")
+    out = os.fdopen(wfd, "wb")
+    secret = bytes.fromhex(req.readline(256).decode().strip())
+    lock = threading.Lock()
+
+    def send(payload: dict) -> None:
+        body = json.dumps(payload, ensure_ascii=True).encode()
+        with lock:
+            out.write(sign(secret, body) + b" " + body + b"\n")
+            out.flush()
+
     w = Worker(settings)
     # import now what grading needs, so that this overlaps with the orchestrator's set-up
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
     from . import preprocessors  # noqa: F401
-    sys.stdout.write(PREFIX + json.dumps({"ready": True}) + "\n")
-    sys.stdout.flush()
-    w.serve()
+    send({"ready": True})
+    w.serve(_requests(req), send)
+    shutil.rmtree(os.path.join(settings["root"], "kernel"), ignore_errors=True)
 
 
 if __name__ == "__main__":
