@@ -82,6 +82,8 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
             return ["ao", list(v.shape), [enc(x, depth + 1) for x in v.reshape(-1).tolist()]]
         if isinstance(v, np.generic) and v.dtype.kind in "biufc":
             return ["ns", v.dtype.str, base64.b64encode(v.tobytes()).decode()]
+        if isinstance(v, np.random.Generator):
+            return ["rng", type(v.bit_generator).__name__, enc(v.bit_generator.state, depth + 1)]
         sp = sys.modules.get("sympy")
         if sp is not None and isinstance(v, (sp.Basic, sp.MatrixBase)):
             return ["sym", sp.srepr(v)]
@@ -131,6 +133,10 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
 
             with evaluate(False):
                 return eval(x[1], vars(sympy))  # noqa: S307  (the checker's own text, in the student's kernel)
+        if tag == "rng":
+            g = np.random.Generator(getattr(np.random, x[1])())
+            g.bit_generator.state = dec(x[2])
+            return g
         if tag == "h":
             return objs[x[1]]
         if tag == "cb":
@@ -181,7 +187,8 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
             f = objs[req["h"]]
             args = dec(req["args"])
             kwargs = dec(req["kwargs"])
-            before = [json.dumps(enc(a)) if type(a) in (list, dict) or isinstance(a, np.ndarray) else None
+            before = [json.dumps(enc(a)) if type(a) in (list, dict) or isinstance(a, (np.ndarray, np.random.Generator))
+                      else None
                       for a in list(args) + list(kwargs.values())]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -33,7 +33,9 @@ value is a JSON list whose first item is a tag: ``n`` None, ``b`` bool, ``i`` in
 ``f`` float (``repr``), ``c`` complex, ``s`` str, ``y`` bytes (base64), ``l``/``t`` list/tuple,
 ``d`` dict (pairs), ``set``/``fs``, ``sl`` slice, ``el`` Ellipsis, ``a`` array (dtype string, shape,
 base64 bytes), ``ao`` object array (shape, items), ``ns`` NumPy scalar, ``sym`` SymPy ``srepr``,
-``h`` handle (id, type name, callable, is a class), ``cb`` checker callback (id, name).
+``rng`` a NumPy ``Generator`` (bit generator name, state; written back after a call, so the
+test's generator advances as it would in the kernel), ``h`` handle (id, type name, callable, is a
+class), ``cb`` checker callback (id, name).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ AGENT_SOURCE = (Path(__file__).resolve().parent / "agent.py").read_text()
 MAX_REPLY_CHARS = 512 * 1024 * 1024  # a reply larger than this is refused (the answer is wrong anyway)
 MAX_DEPTH = 64
 _DTYPE_KINDS = "biufcUS"
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 class RemoteError(BaseException):
@@ -352,6 +355,8 @@ class Checker:
             return ["ao", list(v.shape), [self.encode(x, depth + 1) for x in v.reshape(-1).tolist()]]
         if isinstance(v, np.generic) and v.dtype.kind in "biufc":
             return ["ns", v.dtype.str, base64.b64encode(v.tobytes()).decode()]
+        if isinstance(v, np.random.Generator):
+            return ["rng", type(v.bit_generator).__name__, self.encode(v.bit_generator.state, depth + 1)]
         if isinstance(v, (int, float)):  # IntEnum and the like: their plain value
             return self.encode(float(v) if isinstance(v, float) else int(v), depth)
         import sympy
@@ -429,6 +434,13 @@ class Checker:
                 return np.frombuffer(raw, dtype=dt)[0]
             if tag == "sym":
                 return decode_sympy(_exact(x[1], str))
+            if tag == "rng":
+                name = _exact(x[1], str)
+                if name not in _BIT_GENERATORS:
+                    raise RemoteError(f"unknown bit generator {name!r}")
+                g = np.random.Generator(getattr(np.random, name)())
+                g.bit_generator.state = self.decode(x[2], depth + 1)
+                return g
             if tag == "h":
                 return self.handle(_exact(x[1], int), _exact(x[2], str), _exact(x[3], bool), _exact(x[4], bool))
         except RemoteError:
@@ -672,6 +684,8 @@ def _write_back(orig: Any, new: Any) -> None:
                 orig[...] = new
             except (TypeError, ValueError):
                 pass
+    elif isinstance(orig, np.random.Generator) and isinstance(new, np.random.Generator):
+        orig.bit_generator.state = new.bit_generator.state
     elif isinstance(orig, list) and isinstance(new, list):
         orig[:] = new
     elif isinstance(orig, dict) and isinstance(new, dict):
