@@ -15,10 +15,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import functools
 import inspect
 import math
 import sys
 import textwrap
+import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -39,6 +41,58 @@ __all__ = [
 
 # Values shown in a message are cut after this many characters.
 _MAX_SHOWN = 300
+
+
+# --------------------------------------------------------------------------- tracebacks
+
+# A failing check is the student's answer being wrong, not a crash: in IPython (Validate, running the
+# notebook, nbgrader's kernel) its traceback shows the test's line and the message, not this module's
+# code. ``__tracebackhide__ = True`` hides a frame, but IPython always shows the innermost one, which
+# is the check's own ``raise``; so each failure also carries ``_render_traceback_`` (IPython's hook for
+# exceptions that render themselves), which renders the traceback without this module's frames.
+
+
+def _without_own_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    kept = []
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != __file__:
+            kept.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    out = None
+    for frame, lasti, lineno in reversed(kept):
+        out = types.TracebackType(out, frame, lasti, lineno)
+    return out
+
+
+def _render_without_own_frames(exc: BaseException) -> list[str]:
+    from IPython import get_ipython
+
+    formatter = get_ipython().InteractiveTB
+    full = exc.__traceback__
+    try:
+        cause, seen = exc.__cause__ or exc.__context__, set()
+        while cause is not None and id(cause) not in seen:  # the student's own error, when there is one
+            seen.add(id(cause))
+            cause.__traceback__ = _without_own_frames(cause.__traceback__)
+            cause = cause.__cause__ or cause.__context__
+        return formatter.structured_traceback(type(exc), exc, _without_own_frames(full))
+    except Exception:  # never lose the message: fall back to IPython's usual rendering
+        return formatter.structured_traceback(type(exc), exc, full)
+
+
+def _student_facing(check: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the failures of a check (AssertionError, NotImplementedError) to render without its frames."""
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        try:
+            return check(*args, **kwargs)
+        except (AssertionError, NotImplementedError) as exc:
+            exc._render_traceback_ = functools.partial(_render_without_own_frames, exc)  # type: ignore[attr-defined]
+            raise
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- formatting
@@ -100,6 +154,7 @@ def _want(shape: tuple[int, ...], symbols: str | None) -> str:
 
 def _as_result(got: Any, exp: NDArray[Any], name: str, want: str) -> NDArray[Any]:
     """Turn a returned value into an array, or explain why it cannot be one."""
+    __tracebackhide__ = True
     if got is None:
         raise AssertionError(
             f"{name}: got None; expected {want}. Did you forget the `return` statement?"
@@ -193,6 +248,7 @@ def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+@_student_facing
 def check_array(
     got: Any,
     expected: ArrayLike,
@@ -266,6 +322,7 @@ def check_array(
     ...
     AssertionError: logistic(x): got shape (2, 1); expected shape (2,) (the shape of x). It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0].
     """
+    __tracebackhide__ = True
     if rtol < 0 or atol < 0:
         raise ValueError(f"check_array: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
     exp = np.asarray(expected)
@@ -377,19 +434,25 @@ def check_array(
     tol = f"|got - expected| <= {atol:g} + {rtol:g} * |expected|"
     fmt = _fmt_count if np.issubdtype(np.asarray(expected).dtype, np.integer) else _fmt
 
+    # The worst entry comes first, then the first one; the diagnosis right after them (only when the
+    # answer reproduces that mistake); the tolerance last.
     if arr.ndim == 0:
-        msg = f"{name}: expected {fmt(expf[()])}, got {fmt(arrf[()])} (tolerance {tol})."
-    else:
+        msg = f"{name}: expected {fmt(expf[()])}, got {fmt(arrf[()])}."
+    elif worst == first:
         msg = (
-            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones (tolerance {tol}). "
+            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones. "
             f"First{at(first)}: expected {fmt(expf[first])}, got {fmt(arrf[first])}."
         )
-        if worst != first:
-            msg += f" Largest difference{at(worst)}: expected {fmt(expf[worst])}, got {fmt(arrf[worst])}."
+    else:
+        msg = (
+            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones. "
+            f"Largest difference{at(worst)}: expected {fmt(expf[worst])}, got {fmt(arrf[worst])}. "
+            f"First{at(first)}: expected {fmt(expf[first])}, got {fmt(arrf[first])}."
+        )
     hint = _mistake_hint(arr, mistakes, rtol, atol)
     if not hint and np.any(expf != 0) and _matches(arrf, -expf, rtol, atol):
         hint = "Every value has the opposite sign: a sign error?"
-    raise AssertionError(_join(msg, hint))
+    raise AssertionError(_join(msg, hint, f"(Tolerance: {tol}.)"))
 
 
 # --------------------------------------------------------------------------- check_function
@@ -436,9 +499,40 @@ def _param_names(f: Callable[..., Any], n: int) -> list[str]:
 
 
 def _describe_call(name: str, pnames: Sequence[str], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """``name(x, beta) with x = ...; beta = 2.0``: every argument, one per line when they are long."""
     shown = [f"{p} = {_describe_value(a)}" for p, a in zip(pnames, args)]
     shown += [f"{k} = {_describe_value(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(list(pnames) + list(kwargs))}) with " + "; ".join(shown) if shown else f"{name}()"
+    head = f"{name}({', '.join(list(pnames) + list(kwargs))})"
+    if not shown:
+        return head
+    inline = f"{head} with " + "; ".join(shown)
+    return inline if len(inline) <= 160 else f"{head} with\n" + "\n".join("    " + a for a in shown)
+
+
+_STUB_ADVICE = "write your code where it says # YOUR CODE HERE and delete the line raise NotImplementedError()"
+
+
+def _is_not_implemented(exc: BaseException) -> bool:
+    # By name too: the grader's checker re-raises a kernel's exception with the same type name.
+    return isinstance(exc, NotImplementedError) or type(exc).__name__ == "NotImplementedError"
+
+
+def _not_answered(exc: BaseException, f: Callable[..., Any], name: str) -> str:
+    """The message for an unfinished stub: which function is not answered yet, when that is known."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code if tb is not None else None
+    own = {name, getattr(f, "__name__", None)}
+    if code is not None and code.co_name in own:
+        return f"{name} is not answered yet: {_STUB_ADVICE}."
+    if code is None or not code.co_name.isidentifier() or code.co_filename == __file__ or (
+        "site-packages" in code.co_filename or "fnngrade" in code.co_filename
+    ):  # raised somewhere we cannot name (e.g. re-raised by the grader's checker)
+        return f"{name} (or a function it calls) is not answered yet: {_STUB_ADVICE}."
+    raiser = code.co_name
+    return (f"{name} calls {raiser}, which is not answered yet: answer {raiser} first ({_STUB_ADVICE} "
+            f"in {raiser}).")
 
 
 _WARNING_ADVICE = (
@@ -514,6 +608,7 @@ def _exception_hint(
     )
 
 
+@_student_facing
 def check_function(
     f: Callable[..., Any],
     reference: Callable[..., Any] | ArrayLike,
@@ -529,8 +624,9 @@ def check_function(
 ) -> None:
     """Call a student's function and compare what it returns with a reference.
 
-    Four things are checked, in order: the call does not raise (a
-    ``NotImplementedError`` from an unfinished stub is passed on unchanged),
+    Four things are checked, in order: the call does not raise (an
+    unfinished stub's ``NotImplementedError`` becomes a ``NotImplementedError``
+    that says which function is not answered yet),
     it does not change its arguments in place, it emits no ``RuntimeWarning``
     (overflow, invalid value, division by zero: each becomes a failure that
     names the first input element that triggers it), and its result passes
@@ -569,9 +665,12 @@ def check_function(
     ------
     AssertionError
         If the call raises, mutates an argument, warns, or returns a wrong
-        answer; the message says which, with the input where it happened.
+        answer; the message says which, and ends with the call and every
+        argument.
     NotImplementedError
-        Passed on unchanged from a stub that has not been written yet.
+        When ``f`` (or a function it calls) is still the stub: "logistic is
+        not answered yet: write your code where it says # YOUR CODE HERE and
+        delete the line raise NotImplementedError()".
 
     Notes
     -----
@@ -580,6 +679,14 @@ def check_function(
     caught without corrupting the reference. Warnings other than
     ``RuntimeWarning`` are recorded and dropped (a test cell must not write to
     stderr), never reported as a failure.
+
+    A message starts with what is wrong (for values: the largest difference,
+    then the first one), then the diagnosis of a known mistake, given only
+    when the answer reproduces that mistake (each one in ``mistakes`` is
+    recomputed on the same inputs), and ends with the call and every argument.
+    The checks' own frames are hidden from IPython tracebacks
+    (``__tracebackhide__``), so a failing test shows the test line and the
+    message.
 
     It returns None on purpose: nbgrader reads a test cell's displayed output
     as a partial-credit score, so a check that is the last line of a cell
@@ -595,8 +702,10 @@ def check_function(
     >>> check_function(naive_logistic, np.array([0.0, 1.0]), np.array([-800.0, 800.0]), "logistic")
     Traceback (most recent call last):
     ...
-    AssertionError: logistic emitted RuntimeWarning "overflow encountered in exp", first at x = -800.0, when called as logistic(x) with x = [-800.,  800.]. Is it overflowing? In float64, np.exp(z) is inf once z > 709.78 (np.cosh, np.sinh and z**2 overflow too). Rewrite it in the stable form, so that exp only ever sees arguments <= 0. Note that np.where(c, A, B) computes both A and B for every element, so it does not stop an overflow in the branch it throws away.
+    AssertionError: logistic emitted RuntimeWarning "overflow encountered in exp", first at x = -800.0. Is it overflowing? In float64, np.exp(z) is inf once z > 709.78 (np.cosh, np.sinh and z**2 overflow too). Rewrite it in the stable form, so that exp only ever sees arguments <= 0. Note that np.where(c, A, B) computes both A and B for every element, so it does not stop an overflow in the branch it throws away.
+    This was for the call logistic(x) with x = [-800.,  800.].
     """
+    __tracebackhide__ = True  # IPython shows the test's line and this message, not the check's code
     if not callable(f):
         raise AssertionError(
             f"{name} is not a function (it is a {type(f).__name__}): did you overwrite it with a value? "
@@ -617,11 +726,14 @@ def check_function(
         warnings.simplefilter("always")
         try:
             got = f(*work, **kw)
-        except NotImplementedError:
-            raise
         except Exception as exc:
+            if _is_not_implemented(exc) and not str(exc):  # the stub's bare NotImplementedError()
+                raise NotImplementedError(_not_answered(exc, f, name)) from None
+            said = f"{name} raised {type(exc).__name__}: {exc}".rstrip()
             hint = _exception_hint(exc, f, originals, kw)
-            raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}\nwhen called as {call}.{hint}") from exc
+            if hint and not said.endswith((".", "!", "?")):
+                said += "."
+            raise AssertionError(f"{said}{hint}\nThis was for the call {call}.") from exc
 
     for pname, before, after in zip(pnames, originals, work):
         change = _first_change(before, after)
@@ -636,10 +748,10 @@ def check_function(
     if runtime:
         text = str(runtime[0].message)
         found = _locate_warning(f, originals, kw)
-        where = f", first at {pnames[0]} = {_fmt(found[1])}," if found else ""
+        where = f", first at {pnames[0]} = {_fmt(found[1])}" if found else ""
         raise AssertionError(
-            f'{name} emitted {runtime[0].category.__name__} "{text}"{where} when called as {call}. '
-            + _warning_advice(text)
+            f'{name} emitted {runtime[0].category.__name__} "{text}"{where}. {_warning_advice(text)}'
+            f"\nThis was for the call {call}."
         )
 
     first = originals[0] if originals else None
@@ -668,14 +780,13 @@ def check_function(
             dtype=dtype,
         )
     except AssertionError as exc:
-        if elementwise:  # the message already names the input element where it differs
-            raise
         raise AssertionError(f"{exc}\nThis was for the call {call}.") from None
 
 
 # --------------------------------------------------------------------------- check_does_not_use
 
 
+@_student_facing
 def check_does_not_use(
     f: Callable[..., Any], forbidden: Iterable[str], name: str, *, why: str | None = None
 ) -> None:
@@ -720,6 +831,7 @@ def check_does_not_use(
     ...
     AssertionError: tanh_via_logistic uses tanh, which this exercise asks you not to call: use your logistic.
     """
+    __tracebackhide__ = True
     banned = {forbidden} if isinstance(forbidden, str) else set(forbidden)
     try:
         source = textwrap.dedent(inspect.getsource(f))
@@ -753,6 +865,7 @@ def check_does_not_use(
         )
 
 
+@_student_facing
 def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) -> None:
     """Check that a function's own code has no Python loop (``for``, ``while`` or a comprehension).
 
@@ -774,6 +887,7 @@ def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) 
     ...
     AssertionError: forward_batch loops over something in Python (a list comprehension at line 2: `return np.stack([W @ x for x in X.T], axis=1)`), which this task asks you not to do: use one matrix product W @ X.
     """
+    __tracebackhide__ = True
     try:
         lines = textwrap.dedent(inspect.getsource(f)).splitlines()
         tree = ast.parse("\n".join(lines))
@@ -838,6 +952,7 @@ def using_reference(**functions: Callable[..., Any]) -> Any:
 # --------------------------------------------------------------------------- check_sympy_steps
 
 
+@_student_facing
 def check_sympy_steps(
     steps: Any,
     start: Any,
@@ -916,6 +1031,7 @@ def check_sympy_steps(
       step 2: -x*exp(x) + exp(x)
     At x = 0.82177, step 1 = 4.14366 but step 2 = 0.405388. The mistake is in going from step 1 to step 2.
     """
+    __tracebackhide__ = True
     import sympy as sp
 
     for label, e in (("start", start), ("end", end)):

@@ -166,13 +166,14 @@ class TestCheckArrayValues:
 
     def test_first_and_worst_mismatch(self):
         x = np.array([1.0, 2.0, 3.0])
-        with fails("f(x): 2 of 3 values differ from the expected ones (tolerance |got - expected| <= 1e-10 + "
-                   "1e-07 * |expected|). First at index [1] (x = 2.0): expected 4.0, got 4.5. Largest "
-                   "difference at index [2] (x = 3.0): expected 9.0, got 12.0."):
+        # the worst entry first, then the first one, the tolerance last
+        with fails("f(x): 2 of 3 values differ from the expected ones. Largest difference at index [2] (x = 3.0): "
+                   "expected 9.0, got 12.0. First at index [1] (x = 2.0): expected 4.0, got 4.5. (Tolerance: "
+                   "|got - expected| <= 1e-10 + 1e-07 * |expected|.)"):
             check_array(np.array([1.0, 4.5, 12.0]), x**2, "f(x)", inputs=x)
 
     def test_scalar_mismatch(self):
-        with fails("f(0): expected 0.5, got 0.6 (tolerance"):
+        with fails("f(0): expected 0.5, got 0.6. (Tolerance: |got - expected| <="):
             check_array(0.6, 0.5, "f(0)")
 
     def test_two_dimensional_index(self):
@@ -271,18 +272,43 @@ class TestCheckFunctionFailures:
         with fails("logistic is not a function (it is a ndarray): did you overwrite it with a value?"):
             check_function(np.zeros(3), np.zeros(3), np.zeros(3), "logistic")
 
-    def test_stub_passes_not_implemented_on(self):
-        def stub(x):
+    def test_stub_says_the_task_is_not_answered_yet(self):
+        def logistic(x):
+            # YOUR CODE HERE
             raise NotImplementedError()
 
-        with pytest.raises(NotImplementedError):
-            check_function(stub, np.zeros(2), np.zeros(2), "stub")
+        with pytest.raises(NotImplementedError, match=re.escape(
+            "logistic is not answered yet: write your code where it says # YOUR CODE HERE and delete the line "
+            "raise NotImplementedError()."
+        )) as info:
+            check_function(logistic, np.zeros(2), np.zeros(2), "logistic")
+        assert info.value.__cause__ is None and info.value.__suppress_context__
+
+    def test_unanswered_function_called_by_the_one_checked_is_named(self):
+        def logistic(x):
+            raise NotImplementedError()
+
+        def logistic_grad(x):
+            s = logistic(x)
+            return s * (1 - s)
+
+        with pytest.raises(NotImplementedError, match=re.escape(
+            "logistic_grad calls logistic, which is not answered yet: answer logistic first"
+        )):
+            check_function(logistic_grad, np.zeros(2), np.zeros(2), "logistic_grad")
+
+    def test_not_implemented_with_a_message_is_the_students_own_error(self):
+        def f(x):
+            raise NotImplementedError("only 1-D inputs")
+
+        with fails("f raised NotImplementedError: only 1-D inputs\nThis was for the call f(x) with x = [0., 0.]."):
+            check_function(f, np.zeros(2), np.zeros(2), "f")
 
     def test_exception_is_reported_with_the_call(self):
         def broken(x):
             return x / 0 if isinstance(x, float) else 1 // 0
 
-        with fails("broken raised ZeroDivisionError: integer division or modulo by zero\nwhen called as "
+        with fails("broken raised ZeroDivisionError: integer division or modulo by zero\nThis was for the call "
                    "broken(x) with x = [1., 2.]."):
             check_function(broken, np.zeros(2), np.array([1.0, 2.0]), "broken")
 
@@ -298,7 +324,9 @@ class TestCheckFunctionFailures:
     def test_overflow_error(self):
         import math
 
-        with fails("raised OverflowError: math range error\nwhen called as f(v) with v = 800.0. Is it overflowing?"):
+        with fails("f raised OverflowError: math range error. Is it overflowing?"):
+            check_function(lambda v: 1.0 / (1.0 + math.exp(v)), 0.0, 800.0, "f")
+        with fails("so it does not stop an overflow in the branch it throws away.\nThis was for the call f(v) with v = 800.0."):
             check_function(lambda v: 1.0 / (1.0 + math.exp(v)), 0.0, 800.0, "f")
 
     def test_floating_point_error(self):
@@ -329,8 +357,10 @@ class TestCheckFunctionFailures:
 
     def test_overflow_names_the_first_input(self, capsys):
         x = np.array([0.0, 800.0, -800.0])
-        with fails('logistic emitted RuntimeWarning "overflow encountered in exp", first at x = -800.0, when '
-                   "called as logistic(x) with x = [   0.,  800., -800.]. Is it overflowing?"):
+        with fails('logistic emitted RuntimeWarning "overflow encountered in exp", first at x = -800.0. Is it '
+                   "overflowing?"):
+            check_function(naive_logistic, np.array([0.5, 1.0, 0.0]), x, "logistic")
+        with fails("This was for the call logistic(x) with x = [   0.,  800., -800.]."):
             check_function(naive_logistic, np.array([0.5, 1.0, 0.0]), x, "logistic")
         assert capsys.readouterr().err == ""
 
@@ -355,8 +385,9 @@ class TestCheckFunctionFailures:
         def f(z):
             return z + np.array([0.0, 1.0])
 
-        with fails("f: 1 of 2 values differ from the expected ones (tolerance |got - expected| <= 1e-10 + "
-                   "1e-07 * |expected|). First at index [1] (z = 3.0): expected 3.0, got 4.0."):
+        with fails("f: 1 of 2 values differ from the expected ones. First at index [1] (z = 3.0): expected 3.0, "
+                   "got 4.0. (Tolerance: |got - expected| <= 1e-10 + 1e-07 * |expected|.)\nThis was for the call "
+                   "f(z) with z = [2., 3.]."):
             check_function(f, lambda z: z, np.array([2.0, 3.0]), "f")
 
     def test_default_shape_description(self):
@@ -561,3 +592,91 @@ def test_integer_answers_are_shown_as_counts():
 def test_value_mismatch_names_the_call_when_not_elementwise():
     with pytest.raises(AssertionError, match=r"This was for the call count_params\(s\) with s = \[3, 4, 2\]"):
         check_function(lambda s: sum(s), 26, [3, 4, 2], "count_params")
+
+
+class TestCheckFunctionMessages:
+    """Issue 15: every argument in the call, the worst entry first and short, long arrays last, and a
+    diagnosis only when the answer reproduces that mistake."""
+
+    @staticmethod
+    def swish_grad(x, beta=1.0):
+        s = stable_logistic(beta * x)
+        return s + x * s * (1.0 - s)  # the inner factor beta is missing
+
+    @staticmethod
+    def right(x, beta):
+        s = stable_logistic(beta * x)
+        return s + beta * x * s * (1.0 - s)
+
+    def test_every_argument_is_shown_for_an_elementwise_function(self):
+        x = np.linspace(-3, 3, 7)
+        with pytest.raises(AssertionError) as info:
+            check_function(self.swish_grad, self.right, x, "swish_grad", kwargs={"beta": 2.0})
+        msg = str(info.value)
+        assert msg.startswith("swish_grad: 6 of 7 values differ from the expected ones. Largest difference at index [")
+        assert msg.endswith("This was for the call swish_grad(x, beta) with x = [-3., -2., -1.,  0.,  1.,  2.,  3.]; "
+                            "beta = 2.0.")
+
+    def test_diagnosis_only_when_the_answer_reproduces_the_mistake(self):
+        x = np.linspace(-3, 3, 7)
+        missing_beta = {"the inner factor β is missing": lambda x, beta: self.swish_grad(x, beta)}
+        other = {"β applied twice": lambda x, beta: self.right(x, beta * beta)}
+        with fails("Likely mistake: the inner factor β is missing"):
+            check_function(self.swish_grad, self.right, x, "swish_grad", kwargs={"beta": 2.0}, mistakes=missing_beta)
+        with pytest.raises(AssertionError) as info:
+            check_function(self.swish_grad, self.right, x, "swish_grad", kwargs={"beta": 2.0}, mistakes=other)
+        assert "Likely mistake" not in str(info.value)
+
+    def test_the_diagnosis_comes_before_long_arguments(self):
+        def forward_batch(params, X):
+            return params[0]["W"] @ X  # the bias is missing
+
+        rng = np.random.default_rng(0)
+        params = [{"W": rng.normal(size=(3, 4)), "b": rng.normal(size=3)} for _ in range(1)]
+        X = rng.normal(size=(4, 50))
+        with pytest.raises(AssertionError) as info:
+            check_function(forward_batch, lambda p, X: p[0]["W"] @ X + p[0]["b"][:, None], (params, X),
+                           "forward_batch", mistakes={"the biases are missing": lambda p, X: p[0]["W"] @ X})
+        msg = str(info.value)
+        hint, call = msg.index("Likely mistake: the biases are missing"), msg.index("This was for the call")
+        assert hint < 300 < call, msg
+        # a long call is written one argument per line, after everything else
+        assert "This was for the call forward_batch(params, X) with\n    params = [{'W': array(" in msg
+        assert re.search(r"\n    X = an array of shape \(4, 50\) with values from -[\d.]+ to [\d.]+\.$", msg), msg
+
+    def test_exception_hint_comes_before_the_call(self):
+        def layer(W, b, X):
+            return W @ X + b
+
+        with pytest.raises(AssertionError) as info:
+            check_function(layer, np.zeros((3, 20)), (np.ones((3, 4)), np.ones(3), np.ones((4, 20))), "layer")
+        msg = str(info.value)
+        assert msg.index("The shapes do not fit together") < msg.index("This was for the call layer(W, b, X)")
+
+
+def test_the_checks_own_frames_are_hidden_in_a_kernel(tmp_path):
+    """In IPython (Validate, a student running the notebook) a failing check shows the test's line and
+    the message, not the lines of fnnlib/checks.py; an unanswered task shows no frame of the stub."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "import numpy as np\nfrom fnnlib.checks import check_function",
+        "def swish_grad(x, beta=1.0):\n    s = 1 / (1 + np.exp(-beta * x))\n    return s + x * s * (1 - s)",
+        "check_function(swish_grad, lambda x, beta: 0 * x, np.linspace(-1, 1, 3), 'swish_grad', kwargs={'beta': 2.0})",
+        "def logistic(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+        "check_function(logistic, np.array([0.5]), np.array([0.0]), 'logistic')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    ansi = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+    errors = {i: o for i, c in enumerate(nb.cells) for o in c.outputs if o.output_type == "error"}
+    assert sorted(errors) == [2, 4], errors
+    for i, err in errors.items():
+        tb = ansi.sub("", "\n".join(err.traceback))
+        assert "checks.py" not in tb, tb
+        assert "check_function(" in tb  # the test's own line is still shown
+    assert errors[2].ename == "AssertionError" and "beta = 2.0" in errors[2].evalue
+    assert errors[4].ename == "NotImplementedError"
+    assert errors[4].evalue.startswith("logistic is not answered yet: write your code where it says # YOUR CODE HERE")
+    assert "raise NotImplementedError()\n" not in ansi.sub("", "\n".join(errors[4].traceback))
