@@ -218,6 +218,17 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     return ""
 
 
+def _transpose_hint(arr: NDArray[Any], exp: NDArray[Any], rtol: float, atol: float) -> str:
+    """Said only when the answer IS the transpose of the right one (not just of its shape)."""
+    if arr.ndim == 2 and exp.ndim == 2 and arr.shape == exp.shape[::-1] and arr.dtype != object:
+        if _matches(np.asarray(arr).T, exp, rtol, atol):
+            return (
+                "It is exactly the transpose of the right answer: did you build it in the other layout "
+                "(numerator instead of denominator), or swap rows and columns (one column per example)?"
+            )
+    return ""
+
+
 def _matches(arr: NDArray[Any], other: NDArray[Any], rtol: float, atol: float) -> bool:
     """True when ``arr`` equals ``other`` (same shape, values within tolerance)."""
     if arr.shape != other.shape:
@@ -352,7 +363,8 @@ def check_array(
         raise AssertionError(
             _join(
                 f"{name}: got shape {shape_str(arr.shape)}; expected {want}.",
-                _mistake_hint(arr, mistakes, rtol, atol) or _shape_hint(arr.shape, exp.shape),
+                _mistake_hint(arr, mistakes, rtol, atol) or _transpose_hint(arr, exp, rtol, atol)
+                or _shape_hint(arr.shape, exp.shape),
             )
         )
     # dtype

@@ -75,7 +75,15 @@ class TestCheckArrayType:
 class TestCheckArrayShape:
     def test_transposed(self):
         with fails("dW: got shape (4, 3); expected shape (M, D) = (3, 4). It looks transposed"):
-            check_array(np.zeros((4, 3)), np.zeros((3, 4)), "dW", symbols="(M, D)")
+            check_array(np.ones((4, 3)), np.zeros((3, 4)), "dW", symbols="(M, D)")
+
+    def test_exact_transpose_is_named_only_when_the_values_agree(self):
+        right = np.arange(12.0).reshape(3, 4)
+        with fails("dW: got shape (4, 3); expected shape (M, D) = (3, 4). It is exactly the transpose of the right answer"):
+            check_array(right.T, right, "dW", symbols="(M, D)")
+        with pytest.raises(AssertionError) as info:
+            check_array(right.T + 1.0, right, "dW", symbols="(M, D)")
+        assert "exactly the transpose" not in str(info.value) and "It looks transposed" in str(info.value)
 
     def test_square_from_broadcasting(self):
         with fails("A (3, 3) matrix instead of a vector: did a (3,) array broadcast against a (3, 1) one?"):
