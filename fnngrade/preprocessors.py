@@ -18,7 +18,6 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from jupyter_core.utils import ensure_async, run_sync
 from traitlets import Bool, Integer, Unicode
 
-from . import guard
 
 __all__ = ["EVENTS", "LimitOutputChars", "SafeExecute", "truncation_note"]
 
@@ -111,22 +110,26 @@ class SafeExecute(Execute):
       being executed, so the pipeline goes on and SaveAutoGrades records 0 for those tests and the
       earned points for the cells that ran before;
     - the live output of a cell is cut at ``max_stream_chars`` as it arrives, so a 100 MB line is
-      never held in full in the notebook (``LimitOutputChars`` then cuts the rest).
+      never held in full in the notebook (``LimitOutputChars`` then cuts the rest);
+    - with ``remote_tests`` (the default) the autograded test cells never run in the kernel: they
+      run in a :class:`fnngrade.remote.Checker` in this process, which asks the kernel for the
+      values of the student's names, and the cell's outputs are the checker's; the instructor's
+      locked cells run in both places. Requests travel as silent execute requests to an agent
+      installed in the kernel before the first cell (:mod:`fnngrade.agent`), callbacks as
+      ``input_request`` on the stdin channel; the cell timeout covers every request of a cell.
     Every timeout and kernel loss is appended to :data:`EVENTS`.
     """
 
     interrupt_grace = Integer(5, help="seconds a kernel gets to honour an interrupt").tag(config=True)
     max_stream_chars = Integer(1_000_000, help="stream characters kept per cell while running").tag(config=True)
 
-    guard_tests = Bool(True, help="(without remote_tests) restore the instructor's names before each test cell").tag(config=True)
-    remote_tests = Bool(True, help="run test cells in the checker outside the kernel (fnngrade.remote)").tag(config=True)
+    remote_tests = Bool(True, help="run test cells in the checker outside the kernel (fnngrade.remote); "
+                                   "False runs them in the kernel, as nbgrader does").tag(config=True)
     kernel_cwd = Unicode("", help="the kernel's working folder (default: the notebook's folder)").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._fatal = None
         self._current = None
-        self._token = None if (not self.guard_tests or self.remote_tests) else "_fnngrade_guard_" + os.urandom(8).hex()
-        self._guard_ready = False
         self._checker = None
         self._agent = "_fnngrade_agent_" + os.urandom(8).hex()
         self._agent_ready = False
@@ -306,18 +309,6 @@ class SafeExecute(Execute):
                 pass
         return proc.returncode
 
-    # -- the test-cell guard (see fnngrade.guard) ---------------------------------------------------
-
-    def _guard(self, expr: str) -> bool:
-        try:
-            msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"g": expr})
-            reply = self.wait_for_reply(msg_id)
-        except Exception:
-            return False
-        g = (reply or {}).get("content", {}).get("user_expressions", {}).get("g", {})
-        text = g.get("data", {}).get("text/plain", "") if g.get("status") == "ok" else ""
-        return text.startswith("'fnngrade-ok")
-
     def preprocess_cell(self, cell, resources, index):
         self._current = index
         if cell.cell_type != "code":
@@ -338,23 +329,8 @@ class SafeExecute(Execute):
                 return self._run_test_in_checker(cell, resources, index)
             if not is_locked:  # the student's own code: its text is where inspect.getsource looks
                 self._checker.student_sources.append(cell.source)
-        if self._token and not self._guard_ready:
-            self._guard_ready = self._guard(guard.snapshot_expression(self._token))
-            if not self._guard_ready:  # before any student code: a grader problem, not the student's
-                self.log.warning("fnngrade: the test-cell guard could not be installed; tests run unguarded")
-                self._token = None
-        if self._token and is_test and not self._guard(guard.call(self._token, "restore")):
-            what = ("the grading environment was tampered with (the names and modules the tests rely on "
-                    "could not be restored), so this test was not run")
-            EVENTS.append({"kind": "tampered", "cell": _grade_id(cell), "index": index, "detail": what})
-            cell.outputs = [_error("GradingEnvironmentTampered", what)]
-            return cell, resources
-        if self._token and is_locked:
-            self._guard(guard.call(self._token, "pre"))
         try:
             out = super().preprocess_cell(cell, resources, index)
-            if self._token and is_locked:
-                self._guard(guard.call(self._token, "post"))
             if self._checker is not None and is_locked and not self._fatal:
                 self._run_locked_in_checker(cell)
             return out
