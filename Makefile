@@ -4,11 +4,11 @@
 #   make lab                 open the course in JupyterLab
 #   make test                run every test (library, doctests, notebooks, release, grading pipeline)
 #   make lectures [NB=…]     re-execute the lecture notebooks in place (stored outputs)
-#   make release             regenerate exercises/ from solutions/ with nbgrader
+#   make release             regenerate exercises/ from solutions/ with nbgrader; check nothing leaked
 #   make autograde A=<id>    grade every submission under grading/submitted/*/<id>/ (fnngrade:
 #                            sandboxed, parallel; WORKERS=n, ARGS='--force ...' pass options)
 #   make autograde-plain A=<id>  the same with plain nbgrader autograde (serial, unsandboxed)
-#   make feedback A=<id>     write HTML feedback for the graded submissions of <id>
+#   make feedback A=<id>     write HTML feedback for <id>'s graded submissions (no hidden tests, offline math)
 #   make grades              export every grade to grading/grades.csv
 #   make bench               run the benchmarks in benchmarks/ and print their tables
 
@@ -67,6 +67,9 @@ release: $(STAMP)
 		echo "    $$a"; \
 		$(NBGRADER) generate_assignment "$$a" --force --log-level=WARN || exit 1; \
 	done
+	@echo "==> checking that no rubric, model answer or hidden test reached exercises/ (tests/pipeline/test_leaks.py)"
+	@MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider tests/pipeline/test_leaks.py -k release_shows || \
+		{ echo "==> the release shows what only graders may see (listed above): fix solutions/ and run make release again"; exit 1; }
 	@echo "==> done; 'git status exercises/' shows what changed"
 
 autograde: $(STAMP)
@@ -90,7 +93,9 @@ feedback: $(STAMP)
 	@test -n "$(A)" || { echo "usage: make feedback A=<assignment id>"; exit 2; }
 	@mkdir -p grading
 	@$(NBGRADER) generate_feedback "$(A)" --force
-	@echo "==> feedback HTML written under grading/feedback/<student>/$(A)/"
+	@echo "==> feedback HTML written under grading/feedback/<student>/$(A)/: one self-contained file per notebook,"
+	@echo "    without the hidden tests (the lines of them that tracebacks quote are masked too), with each"
+	@echo "    rubric under a label, and with MathJax inlined so formulas typeset offline (fnngrade/feedback.py)"
 
 grades: $(STAMP)
 	@mkdir -p grading

@@ -54,3 +54,26 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # so the autograded copy (which the Formgrader shows next to the student's answer) has it back.
 # The question cells are locked markdown cells, not "task" cells, hence enforce_metadata = False.
 c.ClearMarkScheme.enforce_metadata = False
+
+# Feedback (nbgrader generate_feedback, `make feedback A=<id>`): students get it back, so it must not
+# show the hidden tests, and it must typeset its formulas offline. nbgrader 0.9.6 has no option for
+# either; fnngrade/feedback.py explains both parts:
+# - HideHiddenTests removes every ### BEGIN/END HIDDEN TESTS region from the graded notebook (a one-line
+#   note keeps its place) and every output line that quotes a hidden line (tracebacks);
+# - rubrics stay (returned feedback may show how an answer was marked); LabelMarkScheme shows each
+#   under a label instead of the marker lines;
+# - the fnn_feedback template is nbgrader's feedback page with MathJax 3 inlined from fnngrade/static/
+#   instead of loaded from a CDN.
+import nbgrader  # noqa: E402  (where nbgrader's own feedback template lives)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from fnngrade.feedback import TEMPLATES, HideHiddenTests, LabelMarkScheme  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, LabelMarkScheme, CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.template_name = "fnn_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    str(TEMPLATES),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+]
+c.HTMLExporter.filters = {"fnn_mathjax_script": "fnngrade.feedback.mathjax_script"}

@@ -338,3 +338,14 @@ def test_feedback_shows_no_hidden_test_or_model_answer(graded):
     )
     problems = L.feedback_leaks(root, a, L.assignment_secrets(a))
     assert not problems, f"the feedback of {a} shows what only graders may see:\n  " + "\n  ".join(problems[:40])
+
+
+def test_feedback_typesets_its_formulas_offline(graded, tmp_path):
+    """The perfect student's feedback, opened from disk in headless Chromium with no network."""
+    from .test_feedback import check_rendered_offline
+
+    a = graded["assignment"]
+    html = sorted((graded["course"].root / "grading" / "feedback" / "perfect" / a).glob("*.html"))
+    assert html, f"no feedback for the perfect submission\n{graded['feedback_log'][-3000:]}"
+    for page in html:
+        check_rendered_offline(page, tmp_path / f"{page.stem}.png")
