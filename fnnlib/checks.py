@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from fnnlib._validate import make_rng, shape_str
 
 __all__ = [
+    "call_answer",
     "check_array",
     "check_function",
     "check_sympy_steps",
@@ -793,6 +794,43 @@ def check_function(
         )
     except AssertionError as exc:
         raise AssertionError(f"{exc}\nThis was for the call {call}.") from None
+
+
+# --------------------------------------------------------------------------- call_answer
+
+
+@_student_facing
+def call_answer(f: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a student's function from a test and return what it returns.
+
+    For tests that need the answer itself (a list of SymPy steps, a trained model) rather than a
+    comparison by :func:`check_function`: an unfinished stub's bare ``NotImplementedError()``
+    becomes a ``NotImplementedError`` that says which task is not answered yet (and, when the
+    stub is another function that this one calls, which); anything else the call raises is
+    passed on unchanged.
+
+    Examples
+    --------
+    >>> def sigma_derivative_steps(x):
+    ...     # YOUR CODE HERE
+    ...     raise NotImplementedError()
+    >>> call_answer(sigma_derivative_steps, "sigma_derivative_steps", 0.0)
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: sigma_derivative_steps is not answered yet: write your code where it says # YOUR CODE HERE and delete the line raise NotImplementedError().
+    """
+    __tracebackhide__ = True
+    if not callable(f):
+        raise AssertionError(
+            f"{name} is not a function (it is a {type(f).__name__}): did you overwrite it with a value? "
+            "Run the cell that defines it again."
+        )
+    try:
+        return f(*args, **kwargs)
+    except Exception as exc:
+        if _is_not_implemented(exc) and not str(exc):
+            raise NotImplementedError(_not_answered(exc, f, name)) from None
+        raise
 
 
 # --------------------------------------------------------------------------- check_does_not_use

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from fnnlib.checks import check_array, check_does_not_use, check_function, check_sympy_steps
+from fnnlib.checks import call_answer, check_array, check_does_not_use, check_function, check_sympy_steps
 
 
 def fails(match: str):
@@ -600,6 +600,32 @@ def test_integer_answers_are_shown_as_counts():
 def test_value_mismatch_names_the_call_when_not_elementwise():
     with pytest.raises(AssertionError, match=r"This was for the call count_params\(s\) with s = \[3, 4, 2\]"):
         check_function(lambda s: sum(s), 26, [3, 4, 2], "count_params")
+
+
+class TestCallAnswer:
+    def test_returns_what_the_answer_returns(self):
+        assert call_answer(lambda x, k=1: [x] * k, "steps", 2.0, k=3) == [2.0, 2.0, 2.0]
+
+    def test_stub_and_the_stub_it_calls(self):
+        def steps(x):
+            raise NotImplementedError()
+
+        def proof(x):
+            return steps(x)
+
+        with pytest.raises(NotImplementedError, match=r"^steps is not answered yet: write your code"):
+            call_answer(steps, "steps", 0.0)
+        with pytest.raises(NotImplementedError, match=r"^proof calls steps, which is not answered yet"):
+            call_answer(proof, "proof", 0.0)
+
+    def test_other_errors_pass_unchanged(self):
+        def broken(x):
+            return x / 0
+
+        with pytest.raises(ZeroDivisionError):
+            call_answer(broken, "broken", 1.0)
+        with fails("steps is not a function (it is a list)"):
+            call_answer([1, 2], "steps")
 
 
 class TestCheckFunctionMessages:
