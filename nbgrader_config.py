@@ -61,7 +61,8 @@ c.ClearMarkScheme.enforce_metadata = False
 # - HideHiddenTests removes every ### BEGIN/END HIDDEN TESTS region from the graded notebook (a one-line
 #   note keeps its place) and every output line that quotes a hidden line (tracebacks);
 # - rubrics stay (returned feedback may show how an answer was marked); LabelMarkScheme shows each
-#   under a label instead of the marker lines;
+#   under a label instead of the marker lines (c.LabelMarkScheme.hide = True leaves rubrics out, e.g.
+#   while extended submissions are still open);
 # - the fnn_feedback template is nbgrader's feedback page with MathJax 3 inlined from fnngrade/static/
 #   instead of loaded from a CDN.
 import nbgrader  # noqa: E402  (where nbgrader's own feedback template lives)

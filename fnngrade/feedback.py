@@ -33,7 +33,7 @@ import re
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 __all__ = ["HideHiddenTests", "LabelMarkScheme", "MATHJAX_JS", "TEMPLATES", "hidden_lines", "mathjax_script", "strip_hidden"]
 
@@ -152,16 +152,22 @@ class LabelMarkScheme(NbGraderPreprocessor):
     label = Unicode("\n***\n\n**How this question is marked** (the grader's rubric):\n",
                     help="Markdown that replaces the begin marker").tag(config=True)
     closing = Unicode("\n***\n", help="Markdown that replaces the end marker").tag(config=True)
+    hide = Bool(False, help="Leave the rubric out of the feedback altogether (e.g. while late or "
+                            "extended submissions are still open)").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "markdown" and self.begin_mark_scheme_delimeter in cell.source:
-            lines = []
+            lines, inside = [], False
             for line in cell.source.split("\n"):
                 if self.begin_mark_scheme_delimeter in line:
-                    lines.append(self.label)
+                    inside = True
+                    if not self.hide:
+                        lines.append(self.label)
                 elif self.end_mark_scheme_delimeter in line:
-                    lines.append(self.closing)
-                else:
+                    inside = False
+                    if not self.hide:
+                        lines.append(self.closing)
+                elif not (inside and self.hide):
                     lines.append(line)
             cell.source = "\n".join(lines)
         return cell, resources

@@ -86,6 +86,9 @@ def test_the_rubric_is_shown_under_a_label():
     assert "MARK SCHEME" not in src
     assert "**How this question is marked** (the grader's rubric):" in src
     assert "- **1 point**: hence every chord lies above the graph" in src
+    hidden, _ = LabelMarkScheme(hide=True).preprocess(nbformat.from_dict(json.loads(json.dumps(MARKED_SOURCE))), {})
+    assert "chord" not in hidden.cells[0].source and "Rubric" not in hidden.cells[0].source
+    assert "A complete answer addresses the second derivative and its sign." in hidden.cells[0].source
 
 
 # --------------------------------------------------------------------------- a tiny course, for real
