@@ -9,9 +9,11 @@ JSON (numbers, strings, numeric arrays as raw bytes, SymPy expressions as ``srep
 handle (a number) for any other object, which stays in the kernel. The checker decodes every
 answer strictly (see :mod:`fnngrade.remote`); a kernel that lies can only make its own tests fail.
 
-Callbacks: a checker-side function passed as an argument arrives here as a stub that sends its
-arguments back to the checker through the kernel's stdin channel (``input_request``) and waits for
-the answer.
+Transport: for each checker cell, a silent execute request calls :func:`serve` with the path of a
+Unix socket the grader listens on; the kernel's main thread connects and answers requests until
+the grader ends the session (frames: 4-byte length, JSON). A checker-side function passed as an
+argument arrives here as a stub that sends its arguments back on the same socket and waits for the
+answer (serving any request the checker makes meanwhile).
 
 The wire format (JSON, each value a list whose first item is a tag) is described in
 :mod:`fnngrade.remote`.
@@ -36,7 +38,6 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
     counter = [0]
     bound: dict[str, list] = {}
     missing = object()
-    kernel = getattr(ip, "kernel", None)
 
     def handle_of(o):
         k = id(o)
@@ -151,16 +152,57 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
             args = enc((str(e),))
         return ["x", type(e).__name__, type(e).__module__, bases, args, str(e)[:20000]]
 
+    conn: list = [None]
+
+    def send(msg):
+        data = json.dumps(msg).encode()
+        conn[0].sendall(len(data).to_bytes(4, "big") + data)
+
+    def recv():
+        head = b""
+        while len(head) < 4:
+            chunk = conn[0].recv(4 - len(head))
+            if not chunk:
+                raise ConnectionError("the grader closed the checker's connection")
+            head += chunk
+        n = int.from_bytes(head, "big")
+        parts, got = [], 0
+        while got < n:
+            chunk = conn[0].recv(min(n - got, 1 << 20))
+            if not chunk:
+                raise ConnectionError("the grader closed the checker's connection")
+            parts.append(chunk)
+            got += len(chunk)
+        return json.loads(b"".join(parts))
+
+    def serve(path):
+        """Serve the checker's requests on its socket until it ends the session."""
+        import socket
+
+        conn[0] = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn[0].connect(path)
+        try:
+            while True:
+                msg = recv()
+                if msg[0] != "req":
+                    return "fnngrade-session-ok"
+                send(["res", handle(msg[1])])
+        finally:
+            conn[0].close()
+            conn[0] = None
+
     def make_callback(cid, name):
         def callback(*args, **kwargs):
-            if kernel is None:
-                raise RuntimeError("no kernel to call back through")
-            msg = json.dumps(["cb", cid, enc(list(args)), enc(kwargs)])
+            if conn[0] is None:
+                raise RuntimeError("the grader's checker is not connected")
+            send(["cb", json.dumps(["cb", cid, enc(list(args)), enc(kwargs)])])
             while True:
-                r = json.loads(kernel.raw_input(msg))
-                if r[0] != "req":
-                    break
-                msg = json.dumps(["res", handle(r[1])])  # the checker calls back into this kernel
+                msg = recv()
+                if msg[0] == "req":  # the checker calls back into this kernel while the callback is open
+                    send(["res", handle(msg[1])])
+                    continue
+                r = json.loads(msg[1])
+                break
             if r[0] == "ok":
                 return dec(r[1])
             cls = getattr(builtins, r[1], None)
@@ -254,5 +296,5 @@ def install(ip, token):  # noqa: C901  (one closure on purpose: nothing leaks in
 
     import types
 
-    sys.modules[token] = types.SimpleNamespace(handle=handle)
+    sys.modules[token] = types.SimpleNamespace(handle=handle, serve=serve)
     return "fnngrade-agent-ok"

@@ -134,6 +134,7 @@ class SafeExecute(Execute):
         self._agent = "_fnngrade_agent_" + os.urandom(8).hex()
         self._agent_ready = False
         self._current_gid = None
+        self._session = None
         self.iopub_timeout = max(int(self.interrupt_grace), 1)
         student = ((resources or {}).get("nbgrader") or {}).get("student")
         if student is not None:
@@ -168,12 +169,13 @@ class SafeExecute(Execute):
     def _transport(self, payload: str, on_input, deadline: float, nested: bool = False) -> str:
         """Send one request to the kernel's agent; answer its callbacks; return its reply text.
 
-        A request made while a callback is being answered (a test's wrapper around the student's
-        own function, called by the student's code) is sent as the answer to that callback's
-        pending ``input_request``; the kernel runs it and sends the result as its next one."""
-        import json
-
-        from .remote import KernelGone, RemoteError
+        Requests and replies travel over a Unix socket that this worker binds in the kernel's
+        socket folder: for each checker cell one silent execute request makes the kernel's main
+        thread serve that socket (so an interrupt still lands in the student's code), and the
+        session ends with the cell. A callback (the student's code calling a function of the
+        test) arrives as a message in the middle of a request and is answered on the same socket;
+        a request made while a callback is open is served the same way, nested."""
+        from .remote import KernelGone
 
         if self._fatal:
             raise KernelGone(self._fatal)
@@ -181,94 +183,72 @@ class SafeExecute(Execute):
             import time
 
             with open(os.environ["FNNGRADE_DEBUG"], "a") as fh:  # a trace of every request, for debugging
-                fh.write(f"[rpc {time.monotonic():.3f} cell {self._current_gid} nested={nested}] {payload[:150]}\n")
-        if nested:
-            self.kc.input(json.dumps(["req", payload]))
-        else:
-            self._msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=True,
-                                           user_expressions={"r": f"__import__('sys').modules[{self._agent!r}]"
-                                                                  f".handle({payload!r})"})
-        while True:
-            kind, data = run_sync(self._async_wait)(self._msg_id, deadline)
-            if kind == "reply":
-                if nested:
-                    raise RemoteError("the kernel finished a request while a callback was still open")
-                return data
-            try:
-                msg = json.loads(data)
-            except ValueError:
-                msg = None
-            if nested and isinstance(msg, list) and len(msg) == 2 and msg[0] == "res" and isinstance(msg[1], str):
-                return msg[1]
-            self.kc.input(on_input(data))
+                fh.write(f"[rpc {time.monotonic():.6f} cell {self._current_gid} nested={nested}] {payload[:150]}\n")
+        if self._session is None:
+            self._session = self._open_session(deadline)
+        return self._session.request(payload, on_input, deadline)
 
-    async def _async_wait(self, msg_id: str, deadline: float):
-        import ast
+    def _open_session(self, deadline: float):
+        from .remote import Session
+
+        d = os.path.dirname(os.path.abspath(self.km.connection_file))
+        path = os.path.join(d, f"c-{os.urandom(6).hex()}.sock")
+        session = Session(path, self)
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                 user_expressions={"s": f"__import__('sys').modules[{self._agent!r}].serve({path!r})"})
+        session.accept(msg_id, deadline)
+        return session
+
+    def _close_session(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            session.close()
+
+    # hooks used by remote.Session
+
+    def _interrupt_kernel(self) -> None:
+        try:
+            run_sync(ensure_async)(self.km.interrupt_kernel())
+        except Exception:
+            pass
+
+    def _kernel_alive(self) -> bool:
+        try:
+            return bool(run_sync(ensure_async)(self.km.is_alive()))
+        except Exception:
+            return False
+
+    def _lose_kernel(self, kind: str, what: str) -> str:
+        rc = self._kill_kernel()
+        what = what.format(rc=rc)
+        EVENTS.append({"kind": kind, "cell": self._current_gid, "index": self._current, "detail": what})
+        self._fatal = f"the kernel was lost earlier, in cell {self._current_gid or self._current}: {what}"
+        return what
+
+    def _note_timeout(self) -> None:
+        EVENTS.append({"kind": "timeout", "cell": self._current_gid, "index": self._current,
+                       "detail": f"ran past the {self.timeout} s cell timeout (interrupted)"})
+
+    def _wait_reply(self, msg_id: str, seconds: float):
+        """The shell reply to msg_id within ``seconds``, or None."""
         import time
 
-        import zmq
-        import zmq.asyncio
+        from queue import Empty
 
-        from .remote import KernelGone, RemoteError, RemoteTimeout
-
-        kc = self.kc
-        poller = zmq.asyncio.Poller()
-        poller.register(kc.shell_channel.socket, zmq.POLLIN)
-        poller.register(kc.stdin_channel.socket, zmq.POLLIN)
-        interrupted_at = None
-        last_alive = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if interrupted_at is None and now > deadline:
-                EVENTS.append({"kind": "timeout", "cell": self._current_gid, "index": self._current,
-                               "detail": f"ran past the {self.timeout} s cell timeout (interrupted)"})
+        async def wait():
+            end = time.monotonic() + seconds
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
                 try:
-                    await ensure_async(self.km.interrupt_kernel())
-                except Exception:
-                    pass
-                interrupted_at = now
-            if interrupted_at is not None and now > interrupted_at + max(int(self.interrupt_grace), 1):
-                rc = self._kill_kernel()
-                what = (f"the kernel did not stop within {self.interrupt_grace} s of being interrupted after "
-                        f"the {self.timeout} s cell timeout, and was killed (exit status {rc})")
-                EVENTS.append({"kind": "killed", "cell": self._current_gid, "index": self._current, "detail": what})
-                self._fatal = f"the kernel was lost earlier, in cell {self._current_gid or self._current}: {what}"
-                raise KernelGone(what)
-            if now - last_alive > 1.0:
-                last_alive = now
-                if not await ensure_async(self.km.is_alive()):
-                    rc = self._kill_kernel()
-                    what = f"the kernel died while running this cell (exit status {rc})"
-                    EVENTS.append({"kind": "died", "cell": self._current_gid, "index": self._current, "detail": what})
-                    self._fatal = f"the kernel was lost earlier, in cell {self._current_gid or self._current}: {what}"
-                    raise KernelGone(what)
-            events = dict(await poller.poll(200))
-            if kc.stdin_channel.socket in events:
-                msg = await ensure_async(kc.stdin_channel.get_msg(timeout=0))
-                if msg["header"]["msg_type"] == "input_request" and msg["parent_header"].get("msg_id") == msg_id:
-                    if interrupted_at is not None:
-                        kc.input('["err", "KeyboardInterrupt", "interrupted"]')
-                        continue
-                    return "input", str(msg["content"].get("prompt", ""))
-            if kc.shell_channel.socket in events:
-                msg = await ensure_async(kc.shell_channel.get_msg(timeout=0))
-                if msg["parent_header"].get("msg_id") != msg_id:
+                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(left, 0.5)))
+                except Empty:
                     continue
-                if interrupted_at is not None:
-                    raise RemoteTimeout(f"the student's code ran past the {self.timeout} s cell timeout "
-                                        "and was interrupted")
-                r = msg["content"].get("user_expressions", {}).get("r", {})
-                if r.get("status") != "ok":
-                    raise RemoteError("the grader's helper in the kernel is missing or broken "
-                                      f"({r.get('ename', 'no reply')}: {str(r.get('evalue', ''))[:200]})")
-                text = r.get("data", {}).get("text/plain", "")
-                try:
-                    value = ast.literal_eval(text)
-                except (ValueError, SyntaxError, MemoryError, RecursionError):
-                    raise RemoteError("the kernel's reply could not be read") from None
-                if type(value) is not str:
-                    raise RemoteError("the kernel's reply is not text")
-                return "reply", value
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return msg
+
+        return run_sync(wait)()
 
     # -- timeouts -----------------------------------------------------------------------------------
 
@@ -374,6 +354,7 @@ class SafeExecute(Execute):
             outputs = self._checker.run(cell.source)
         except KernelGone as e:
             outputs = [error_output(e)]
+        self._close_session()
         if not self._fatal:
             run_sync(self._async_drain_iopub)()
         cell.outputs = [from_dict(o) for o in outputs]
@@ -387,7 +368,9 @@ class SafeExecute(Execute):
         try:
             outputs = self._checker.run(cell.source)
         except KernelGone:
+            self._close_session()
             return
+        self._close_session()
         if not self._fatal:
             run_sync(self._async_drain_iopub)()
         errors = [o for o in outputs if o["output_type"] == "error"]

@@ -82,6 +82,157 @@ class KernelGone(RemoteError):
     """The kernel died, or was killed after a timeout."""
 
 
+# ------------------------------------------------------------------------------------ the socket
+
+
+class Session:
+    """One checker cell's conversation with the kernel's agent over a Unix socket.
+
+    The worker binds the socket (as a new file with a random name in the kernel's socket folder:
+    ``bind`` never follows a link, and no chmod is needed because the mode comes from the umask),
+    asks the kernel to connect and serve it, and accepts one connection. Frames are a 4-byte
+    length and JSON. ``host`` is the :class:`~fnngrade.preprocessors.SafeExecute` that owns the
+    kernel: it interrupts, checks and kills it when a deadline passes.
+    """
+
+    MAX_FRAME = MAX_REPLY_CHARS
+
+    def __init__(self, path: str, host: Any):
+        import os
+        import socket
+
+        self.path, self.host = path, host
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0)  # the kernel runs as another uid and must be able to connect
+        try:
+            self.listener.bind(path)
+        finally:
+            os.umask(old)
+        self.listener.listen(1)
+        self.conn = None
+        self.msg_id = None
+        self.buf = b""
+
+    def accept(self, msg_id: str, deadline: float) -> None:
+        import select
+
+        self.msg_id = msg_id
+        end = min(deadline, time.monotonic() + max(self.host.timeout or 60, 5))
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise self._stuck("the kernel did not connect to the grader's checker")
+            ready, _, _ = select.select([self.listener], [], [], min(left, 1.0))
+            if ready:
+                self.conn, _ = self.listener.accept()
+                self.listener.close()
+                self.listener = None
+                return
+            if not self.host._kernel_alive():
+                raise KernelGone(self.host._lose_kernel("died", "the kernel died (exit status {rc})"))
+
+    def request(self, payload: str, on_input: Callable[[str], str], deadline: float) -> str:
+        """Send one request; answer the callbacks that come before its reply; return the reply."""
+        self.send(["req", payload])
+        while True:
+            msg = self.recv(deadline)
+            if msg[0] == "res" and isinstance(msg[1], str):
+                return msg[1]
+            if msg[0] == "cb" and isinstance(msg[1], str):
+                self.send(["cbres", on_input(msg[1])])
+                continue
+            raise self.broken("an unknown message")
+
+    def send(self, msg: list) -> None:
+        data = json.dumps(msg).encode()
+        try:
+            self.conn.sendall(len(data).to_bytes(4, "big") + data)
+        except OSError as e:
+            raise self.broken(f"the connection failed ({e})") from None
+
+    def recv(self, deadline: float) -> list:
+        import select
+
+        interrupted_at = None
+        last_alive = time.monotonic()
+        while True:
+            if len(self.buf) >= 4:
+                n = int.from_bytes(self.buf[:4], "big")
+                if n > self.MAX_FRAME:
+                    raise self.broken("a message larger than the checker accepts")
+                if len(self.buf) >= 4 + n:
+                    frame, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+                    try:
+                        msg = json.loads(frame)
+                    except ValueError:
+                        raise self.broken("a message that is not JSON") from None
+                    if not (isinstance(msg, list) and len(msg) == 2 and isinstance(msg[0], str)):
+                        raise self.broken("a message of an unknown form")
+                    if interrupted_at is not None and msg[0] == "res":
+                        raise RemoteTimeout(f"the student's code ran past the {self.host.timeout} s cell timeout "
+                                            "and was interrupted")
+                    return msg
+            now = time.monotonic()
+            if interrupted_at is None and now > deadline:
+                self.host._note_timeout()
+                self.host._interrupt_kernel()
+                interrupted_at = now
+            if interrupted_at is not None and now > interrupted_at + max(int(self.host.interrupt_grace), 1):
+                raise KernelGone(self.host._lose_kernel(
+                    "killed", f"the kernel did not stop within {self.host.interrupt_grace} s of being interrupted "
+                              f"after the {self.host.timeout} s cell timeout, and was killed (exit status {{rc}})"))
+            if now - last_alive > 2.0:
+                last_alive = now
+                if not self.host._kernel_alive():
+                    raise KernelGone(self.host._lose_kernel("died", "the kernel died while running this cell "
+                                                                    "(exit status {rc})"))
+            ready, _, _ = select.select([self.conn], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = self.conn.recv(1 << 20)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    if interrupted_at is not None:
+                        raise RemoteTimeout(f"the student's code ran past the {self.host.timeout} s cell timeout "
+                                            "and was interrupted")
+                    raise self.broken("the kernel closed the connection")
+                self.buf += chunk
+                if len(self.buf) > self.MAX_FRAME + 4:
+                    raise self.broken("a message larger than the checker accepts")
+
+    def broken(self, what: str) -> "RemoteError":
+        return RemoteError(f"the kernel's side of the checker failed: {what}")
+
+    def _stuck(self, what: str) -> BaseException:
+        return KernelGone(self.host._lose_kernel("died", what + " (the kernel was stopped, exit status {rc})"))
+
+    def close(self) -> None:
+        """End the session: the kernel's serve loop returns and its execute request completes."""
+        import os
+
+        if self.conn is not None:
+            try:
+                self.send(["end", ""])
+            except RemoteError:
+                pass
+            if self.msg_id and not self.host._fatal:
+                if self.host._wait_reply(self.msg_id, max(int(self.host.interrupt_grace), 1) + 5) is None:
+                    self.host._interrupt_kernel()
+                    if self.host._wait_reply(self.msg_id, max(int(self.host.interrupt_grace), 1)) is None:
+                        self.host._lose_kernel("killed", "the kernel did not finish the checker's session "
+                                                         "and was killed (exit status {rc})")
+            self.conn.close()
+            self.conn = None
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        try:
+            os.unlink(self.path)  # unlink removes the name itself, never a link's target
+        except OSError:
+            pass
+
+
 # ------------------------------------------------------------------------------------ SymPy
 
 
@@ -165,12 +316,31 @@ _BUILTINS = {"__len__": "len", "__repr__": "repr", "__str__": "str", "__float__"
 class Handle:
     """An object that lives in the student's kernel. Every use is a request to the kernel."""
 
-    __slots__ = ("_fnn_checker", "_fnn_hid", "_fnn_type", "__signature__", "__wrapped__", "__weakref__")
+    __slots__ = ("_fnn_checker", "_fnn_hid", "_fnn_type", "_fnn_name", "_fnn_meta", "__weakref__")
 
     def __init__(self, checker: "Checker", hid: int, typename: str):
         object.__setattr__(self, "_fnn_checker", checker)
         object.__setattr__(self, "_fnn_hid", hid)
         object.__setattr__(self, "_fnn_type", typename)
+        object.__setattr__(self, "_fnn_name", None)
+        object.__setattr__(self, "_fnn_meta", {})
+
+    # asked for only when a test uses inspect.signature / inspect.getsource on the student's name
+    @property
+    def __signature__(self):
+        meta = self._fnn_meta
+        if "signature" not in meta:
+            meta["signature"] = self._fnn_checker.signature_of(self)
+        return meta["signature"]
+
+    @property
+    def __wrapped__(self):
+        meta = self._fnn_meta
+        if "wrapped" not in meta:
+            meta["wrapped"] = self._fnn_checker.source_holder(self)
+        if meta["wrapped"] is None:
+            raise AttributeError("__wrapped__")
+        return meta["wrapped"]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -178,9 +348,6 @@ class Handle:
         return self._fnn_checker.request({"op": "getattr", "h": self._fnn_hid, "name": name})
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("__signature__", "__wrapped__"):
-            object.__setattr__(self, name, value)
-            return
         self._fnn_checker.request({"op": "setattr", "h": self._fnn_hid, "name": name,
                                    "value": self._fnn_checker.encode(value)})
 
@@ -269,7 +436,9 @@ class RemoteNamespace(dict):
     def __missing__(self, name: str) -> Any:
         if hasattr(builtins, name):
             return getattr(builtins, name)
-        return self._checker.lookup(name)
+        v = self._checker.lookup(name)
+        dict.__setitem__(self, name, v)  # until the end of this cell (Checker.run forgets it)
+        return v
 
     def __setitem__(self, name: str, value: Any) -> None:
         # a test that rebinds one of the student's names (a counting wrapper around the student's
@@ -570,38 +739,52 @@ class Checker:
         if not found:
             raise KeyError(name)
         self.fetched.add(name)
-        if isinstance(v, Handle):
-            self._attach_source(v, name)
+        if isinstance(v, Handle) and v._fnn_name is None:
+            object.__setattr__(v, "_fnn_name", name)
         return v
 
     def assign(self, name: str, value: Any) -> None:
         self.request({"op": "set", "name": name, "value": self.encode(value)})
 
+    def _forget(self, names) -> None:
+        for name in names:
+            if name in self.fetched:
+                dict.pop(self.ns, name, None)
+
     @contextlib.contextmanager
     def substitute(self, functions: dict[str, Any]):
         self.request({"op": "bind", "values": self.encode(dict(functions))})
+        self._forget(functions)
         try:
             yield
         finally:
             self.request({"op": "unbind", "names": list(functions)})
+            self._forget(functions)
 
     # -- source of the student's definitions (for inspect.getsource, from the notebook) ----------
 
-    def _attach_source(self, h: Handle, name: str) -> None:
+    def signature_of(self, h: Handle) -> inspect.Signature | None:
         try:
             sig = self.request({"op": "builtin", "name": "signature", "args": self.encode((h,))})
-            if isinstance(sig, list):
-                params = []
-                for item in sig:
-                    pname, kind, has_default = item
-                    params.append(inspect.Parameter(pname, inspect._ParameterKind(kind),
-                                                    default=_RemoteDefault if has_default else inspect.Parameter.empty))
-                object.__setattr__(h, "__signature__", inspect.Signature(params))
-        except (RemoteError, ValueError, TypeError):
-            pass
-        found = _find_definition(self.student_sources, name)
+        except RemoteError:
+            return None
+        if not isinstance(sig, list):
+            return None
+        try:
+            params = [inspect.Parameter(pname, inspect._ParameterKind(kind),
+                                        default=_RemoteDefault if has_default else inspect.Parameter.empty)
+                      for pname, kind, has_default in sig]
+            return inspect.Signature(params)
+        except (ValueError, TypeError):
+            return None
+
+    def source_holder(self, h: Handle) -> Any:
+        """A stand-in function or class whose source (for ``inspect.getsource``) is the student's
+        submitted definition of the name ``h`` was looked up by; never called."""
+        name = h._fnn_name
+        found = _find_definition(self.student_sources, name) if name else None
         if found is None:
-            return
+            return None
         kind, text = found
         self._src_count += 1
         fname = f"<student code: {name} #{self._src_count}>"
@@ -610,23 +793,21 @@ class Checker:
         if kind == "def":
             code = compile(f"def {name}():\n    pass\n", fname, "exec")
             fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-            dummy = types.FunctionType(fcode, {})
-        else:
-            modname = f"fnngrade_student_source_{self._src_count}"
-            mod = types.ModuleType(modname)
-            mod.__file__ = fname
-            import sys
+            return types.FunctionType(fcode, {})
+        import sys
 
-            sys.modules[modname] = mod
-            dummy = type(name, (), {"__module__": modname, "__qualname__": name})
-        object.__setattr__(h, "__wrapped__", dummy)
+        modname = f"fnngrade_student_source_{self._src_count}"
+        mod = types.ModuleType(modname)
+        mod.__file__ = fname
+        sys.modules[modname] = mod
+        return type(name, (), {"__module__": modname, "__qualname__": name})
 
     # -- running cells ---------------------------------------------------------------------------
 
     def run(self, source: str, *, capture: bool = True) -> list[dict]:
         """Run one cell's code here; return its nbformat outputs (stdout text, then an error)."""
         for name in self.fetched:  # re-read the student's names in every cell
-            self.ns.pop(name, None)
+            dict.pop(self.ns, name, None)
         self.fetched.clear()
         self.deadline = time.monotonic() + self.timeout
         out, err = io.StringIO(), io.StringIO()

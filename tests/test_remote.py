@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
 import types
 
 import numpy as np
@@ -86,31 +87,69 @@ answers = {"layer": (50, 30)}
 '''
 
 
+class LocalHost:
+    """Stands in for SafeExecute: the 'kernel' is a thread of this process serving the socket."""
+
+    timeout = 30
+    interrupt_grace = 1
+    _fatal = None
+
+    def _kernel_alive(self):
+        return True
+
+    def _interrupt_kernel(self):
+        pass
+
+    def _note_timeout(self):
+        pass
+
+    def _lose_kernel(self, kind, what):
+        self._fatal = what
+        return what
+
+    def _wait_reply(self, msg_id, seconds):
+        return None
+
+
 @pytest.fixture
-def checker():
-    ns: dict = {}
-    state: dict = {}
-
-    class Kernel:
-        def raw_input(self, prompt):
-            return state["on_input"](prompt)
-
-    token = "_fnngrade_agent_test"
-    assert agent.install(types.SimpleNamespace(user_ns=ns, kernel=Kernel()), token) == "fnngrade-agent-ok"
+def checker(tmp_path):
     import sys
+    import threading
 
-    handle = sys.modules.pop(token).handle
+    ns: dict = {}
+    token = "_fnngrade_agent_test"
+    assert agent.install(types.SimpleNamespace(user_ns=ns), token) == "fnngrade-agent-ok"
+    kernel = sys.modules.pop(token)
+    host = LocalHost()
+    state: dict = {"session": None}
 
     def transport(payload, on_input, deadline, nested=False):
-        if not nested:
-            state["on_input"] = on_input
-        return handle(payload)
+        if state["session"] is None:
+            path = str(tmp_path / f"c{len(os.listdir(tmp_path))}.sock")
+            session = remote.Session(path, host)
+            threading.Thread(target=kernel.serve, args=(path,), daemon=True).start()
+            session.accept(None, deadline)
+            state["session"] = session
+        return state["session"].request(payload, on_input, deadline)
 
     exec(compile(STUDENT, "<student>", "exec"), ns)
     c = Checker(transport, timeout=30)
     c.student_sources = [STUDENT]
     c.kernel_ns = ns
-    return c
+    run_cell = c.run
+
+    def run_and_close(code, **kw):  # one session per cell, as in SafeExecute
+        try:
+            return run_cell(code, **kw)
+        finally:
+            if state["session"] is not None:
+                state["session"].close()
+                state["session"] = None
+
+    c.run = run_and_close
+    yield c
+    if state["session"] is not None:
+        state["session"].close()
 
 
 def run(c: Checker, code: str) -> list[dict]:
