@@ -115,8 +115,15 @@ class _Walk:
         names, cut = _names(sfd, self.lim.max_listed)
         if cut:
             self.rep.drop(rel or ".", f"holds more than {self.lim.max_listed} entries; the rest were not read")
-        if first:
-            names = [n for n in first if n in names] + [n for n in names if n not in first]
+        if first:  # looked up by name, so that a cut listing cannot hide them
+            wanted = []
+            for n in first:
+                try:
+                    os.stat(n, dir_fd=sfd, follow_symlinks=False)
+                except OSError:
+                    continue
+                wanted.append(n)
+            names = wanted + [n for n in names if n not in set(first)]
         for name in names:
             r = f"{rel}/{name}" if rel else name
             try:

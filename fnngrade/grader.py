@@ -38,7 +38,7 @@ from .files import FileLimits, NotAFolder, copy_tree, display_id, hash_tree, is_
 from .sandbox import Limits, bwrap_argv, bwrap_path
 
 __all__ = ["Options", "STATES", "EXIT_DISK_FULL", "autograde", "select_shard", "write_summary", "sandbox_selftest",
-           "submission_budget", "ResultReader", "UidLease", "clean_stale_scratch", "list_submissions"]
+           "submission_budget", "ResultReader", "classify", "UidLease", "clean_stale_scratch", "list_submissions"]
 
 STATES = ("graded", "timed out", "crashed", "malformed", "missing")
 EXIT_DISK_FULL = 3
@@ -620,6 +620,16 @@ class _Worker:
 # the run
 
 
+def classify(job: dict | None, msg: dict) -> str:
+    """What a signed message from a worker is: ``ready``, the ``result`` (or ``fatal`` error) of
+    the job that worker is doing now, or something to ``ignore`` (any other job, or none)."""
+    if msg.get("ready") is True and set(msg) == {"ready"}:
+        return "ready"
+    if job is None or msg.get("job") != job["job"]:
+        return "ignore"
+    return "fatal" if msg.get("fatal") else "result"
+
+
 class _Run:
     def __init__(self, o: Options):
         self.o = o
@@ -774,7 +784,6 @@ class _Run:
         workers: list[_Worker] = []
         secret = secrets.token_bytes(32)
         fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
-        recorded = 0
         self.deferred: str | None = None
         try:
             if todo:
@@ -824,6 +833,8 @@ class _Run:
             while (queue_ or busy) and not self.stop:
                 for w in workers:
                     if w.ready and w.job is None and queue_ and not self.stop:
+                        if fill_after:  # test hook (see fnngrade.worker): results are merged before the disk fills
+                            merger.flush()
                         jobs += 1
                         s = queue_.pop(0)
                         w.send({"job": jobs, "token": f"j{jobs}", "src": str(s.path), "student": s.student}, s)
@@ -831,26 +842,22 @@ class _Run:
                 for key, _ in sel.select(timeout=1.0):
                     w = key.data
                     for msg in w.reader.read():
-                        if msg.get("ready") is True and set(msg) == {"ready"}:
+                        kind = classify(w.job, msg)
+                        if kind == "ready":
                             w.ready = True
                             continue
-                        if w.job is None or msg.get("job") != w.job["job"]:
-                            self.ignored.append(f"worker {w.k}: a result for job {msg.get('job')!r}, "
+                        if kind == "ignore":
+                            self.ignored.append(f"worker {w.k}: a result for job {str(msg.get('job'))[:40]!r}, "
                                                 f"which it is not doing")
                             continue
                         sub, token = w.sub, w.job["token"]
                         w.job = w.sub = None
                         busy -= 1
-                        if msg.get("fatal"):
+                        if kind == "fatal":
                             self.stop = str(msg.get("reason") or msg["fatal"])
                             break
                         self.record(merger, sub, msg, w.root, token)
-                        recorded += 1
                         bar.update(1)
-                        if fill_after and recorded == fill_after:  # test hook: the disk fills up now
-                            merger.flush()
-                            from .worker import _fill_disk
-                            _fill_disk(self.base)
                 if merger.fatal and not self.stop:
                     self.stop = merger.fatal
                 for w in workers:  # a worker that died or overran its budget: record, replace

@@ -286,6 +286,8 @@ class Worker:
         self.km_class = JailedKernelManager
         self.expected = sorted(p.name for p in (self.root / "solutions" / self.assignment).glob("*.ipynb"))
         self.done = 0
+        # test hook: the disk holding the worker's root fills up when job n + 1 starts
+        self.fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
 
     def config(self, kernel_cwd: str):
         from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -340,6 +342,8 @@ class Worker:
                "notebooks": {}, "events": []}
         a = self.assignment
         self._scrub()
+        if self.fill_after and self.done == self.fill_after:
+            _fill_disk(self.root)
         sub = self.root / "grading" / "submitted" / token / a
         out = self.root / "grading" / "autograded" / token / a
         sub.parent.mkdir(parents=True)
@@ -475,7 +479,6 @@ class Worker:
             sys.stderr.write(f"--- the kernel's stderr (last 2000 bytes)\n{tail}\n")
 
     def serve(self, requests, send) -> None:
-        fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
         for job in requests:
             try:
                 res = self.grade(job)
@@ -491,8 +494,6 @@ class Worker:
                            "reason": f"the grading worker failed: {type(e).__name__}: {e}", "traceback": tb[-4000:]}
             send(res)
             self.done += 1
-            if fill_after and self.done == fill_after:
-                _fill_disk(self.root)
 
 
 def _last_error(text: str) -> str:
@@ -508,8 +509,9 @@ def _last_error(text: str) -> str:
 
 
 def _fill_disk(where: Path) -> None:
-    """Test hook (``FNNGRADE_TEST_FILL_DISK_AFTER=n``): fill the file system holding ``where``."""
-    path = where.parent / "ballast"
+    """Test hook (``FNNGRADE_TEST_FILL_DISK_AFTER=n``): fill the file system holding ``where``
+    (a file ``ballast`` next to the run's scratch folder)."""
+    path = where.parent.parent / "ballast"
     try:
         with open(path, "ab") as fh:
             block = b"\0" * 2**20

@@ -194,3 +194,226 @@ def run_fnngrade(root: Path, *args: str, timeout: float = 600) -> subprocess.Com
     env.pop("FNN_GRADEBOOK_URL", None)
     return subprocess.run([sys.executable, "-m", "fnngrade", *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------------
+# Attacks on what surrounds the jail: the result channel, the files copied in and out, the
+# scratch folders root touches, ids. Each entry is ``student -> Attack``: the files to submit, a
+# setup that makes what plain files cannot express (links, FIFOs, 200,000 files), and the
+# expectation. ``host`` is a folder outside the course root holding sentinel files
+# (:func:`make_sentinels`), which no submission may read, change or copy.
+
+NON_UTF8_ID = os.fsdecode(b"caf\xe9-latin1")
+LONG_ID = "L" * 251
+NEWLINE_ID = "two\nlines"
+
+
+@dataclass
+class Attack:
+    files: dict
+    expect: Expect
+    setup: object = None  # callable(submission folder: Path) -> None
+
+
+def make_sentinels(host: Path) -> dict[str, Path]:
+    """Files outside the course root: a root-only secret and a victim to overwrite."""
+    host.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, mode in (("secret", 0o600), ("victim", 0o600), ("hardlinked", 0o600)):
+        p = host / name
+        p.write_bytes(f"HOST-{name.upper()}-7f3a9c\n".encode())
+        os.chmod(p, mode)
+        out[name] = p
+    return out
+
+
+def sentinel_state(sentinels: dict[str, Path]) -> dict[str, tuple]:
+    return {k: (p.read_bytes(), p.stat().st_mode, p.stat().st_mtime_ns) for k, p in sentinels.items()}
+
+
+def _forge_code(assignment: str) -> str:
+    """Write forged result lines (old and new formats, for itself and a classmate) on every
+    descriptor the kernel has that is not a socket, then 300 MB without a newline on stdout."""
+    full = {assignment: {"grades": {"test_logistic_values": {"auto_score": 99, "max_score": 99,
+                                                              "needs_manual_grade": False, "cell_type": "code"}},
+                         "comments": {}}}
+    lines = [
+        "@@FNNGRADE " + json.dumps({"student": "forge", "assignment": assignment, "state": "graded",
+                                    "notebooks": full, "autograded": "/etc", "job": 1}),
+        "@@FNNGRADE " + json.dumps({"student": "perfect", "assignment": assignment, "state": "graded",
+                                    "notebooks": {}, "job": 2}),
+        "0" * 64 + " " + json.dumps({"job": 1, "state": "graded", "notebooks": full, "autograded": True}),
+        "@@FNNGRADE {not json",
+        "@@FNNGRADE {}",
+        json.dumps({"ready": True}),
+    ]
+    return (
+        "import os as _os, sys as _sys\n"
+        f"_lines = {lines!r}\n"
+        "_hit = []\n"
+        "for _fd in range(0, 1024):\n"
+        "    try:\n"
+        "        _t = _os.readlink(f'/proc/self/fd/{_fd}')\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if _t.startswith(('socket:', 'anon_inode:')):\n"
+        "        continue\n"
+        "    for _l in _lines:\n"
+        "        try:\n"
+        "            _os.write(_fd, (_l + '\\n').encode())\n"
+        "            _hit.append((_fd, _t))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "for _l in _lines:\n"
+        "    print(_l, file=_sys.__stdout__, flush=True)\n"
+        "    print(_l)\n"
+        "# 300 MB without a newline on the kernel's real stdout (ipykernel keeps a copy of it)\n"
+        "_chunk = b'x' * 2**20\n"
+        "for _fd, _t in sorted(set(_hit)):\n"
+        "    if _t == '/dev/null':\n"
+        "        for _i in range(300):\n"
+        "            _os.write(_fd, _chunk)\n"
+        "print('FORGED-ON', sorted(set(_hit)))\n"
+    )
+
+
+def _kernel_links_code(root: Path, sentinels: dict[str, Path]) -> str:
+    """In the kernel: replace the working folder's files and the socket folder's entries by links
+    to host files (the gradebook, a classmate's notebook, sentinels) and by folders."""
+    nb = f"{ASSIGNMENT}.ipynb"
+    targets = {
+        nb: str(sentinels["victim"]),
+        "gradebook.db": str(root / "grading" / "gradebook.db"),
+        "classmate.ipynb": str(root / "grading" / "submitted" / "perfect" / ASSIGNMENT / nb),
+        "secret": str(sentinels["secret"]),
+        "solution.ipynb": str(root / "solutions" / ASSIGNMENT / nb),
+    }
+    return (
+        "import os as _os\n"
+        f"_targets = {targets!r}\n"
+        "for _n in _os.listdir('.'):\n"
+        "    try:\n"
+        "        _os.unlink(_n)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "for _n, _t in _targets.items():\n"
+        "    _os.symlink(_t, _n)\n"
+        "_os.mkdir('sub')\n"
+        "_os.symlink('/', 'sub/root')\n"
+        "from ipykernel.connect import get_connection_file as _gcf\n"
+        "_cf = _gcf()\n"
+        "_d = _os.path.dirname(_cf)\n"
+        "_os.rename(_cf, _cf + '.moved')\n"
+        "_os.mkdir(_cf)\n"
+        "_os.symlink(_targets['secret'], _os.path.join(_cf, 'inner'))\n"
+        "for _n in _os.listdir(_d):\n"
+        "    _p = _os.path.join(_d, _n)\n"
+        "    if _n.startswith('k-'):\n"
+        "        _os.unlink(_p)\n"
+        f"        _os.symlink({str(sentinels['victim'])!r}, _p)\n"
+        "for _n, _t in _targets.items():\n"
+        "    _os.symlink(_t, _os.path.join(_d, 'x-' + _n))\n"
+        "print('KERNEL-LINKS-DONE', sorted(_os.listdir('.')), sorted(_os.listdir(_d)))\n"
+    )
+
+
+BIG_CWD_CODE = """\
+import os as _os
+_w = 0
+try:
+    for _i in range(12):
+        with open(f"big{_i}", "wb") as _f:
+            for _j in range(60):
+                _f.write(b"\\0" * 2**20)
+                _w += 1
+except OSError as _e:
+    print("CWD-FULL", type(_e).__name__)
+print("CWD-WROTE-MB", _w)
+for _i in range(12):
+    try:
+        _os.unlink(f"big{_i}")
+    except OSError:
+        pass
+"""
+
+
+def _many_files_code(k: int) -> str:
+    return ("import os as _os\n"
+            "for _i in range(50_000):\n"
+            f"    _os.close(_os.open('f{k}_%d' % _i, _os.O_CREAT | _os.O_WRONLY, 0o644))\n"
+            f"print('MANY-FILES', {k}, len(_os.listdir('.')))\n")
+
+
+LISTDIR_CODE = "import os as _os\nprint('LISTDIR', sorted(_os.listdir('.')))\n"
+
+
+def make_attacks(root: Path, release_nb, source_nb, sentinels: dict[str, Path]) -> dict[str, Attack]:
+    name = f"{ASSIGNMENT}.ipynb"
+    perfect = C.fill_answers(release_nb, source_nb)
+    blank = _copy(release_nb)
+    D = C.dumps
+    solution = root / "solutions" / ASSIGNMENT / name
+    out: dict[str, Attack] = {}
+    out["forge"] = Attack({name: D(_prefix(blank, "logistic", _forge_code(ASSIGNMENT)))},
+                          Expect("graded", "<=blank", "forged result lines earn nothing, change no one else"))
+
+    def symlinked_nb(folder: Path) -> None:
+        os.symlink(solution, folder / name)
+    out["symlinked-notebook"] = Attack({}, Expect("malformed", "zero", "the notebook is a link to the solution"),
+                                       symlinked_nb)
+
+    def fifo_nb(folder: Path) -> None:
+        os.mkfifo(folder / name)
+    out["fifo-notebook"] = Attack({}, Expect("malformed", "zero", "the notebook is a FIFO"), fifo_nb)
+
+    def links(folder: Path) -> None:
+        import socket
+
+        os.symlink(root / "grading" / "gradebook.db", folder / "gradebook.db")
+        os.symlink(solution, folder / "solution.ipynb")
+        os.symlink(sentinels["secret"], folder / "secret")
+        os.symlink("/", folder / "host-root")
+        os.link(sentinels["hardlinked"], folder / "hardlinked")
+        os.mkfifo(folder / "pipe")
+        s = socket.socket(socket.AF_UNIX)
+        here = os.getcwd()
+        os.chdir(folder)  # unix socket paths are limited to 108 bytes: bind a relative name
+        try:
+            s.bind("sock")
+        finally:
+            os.chdir(here)
+            s.close()
+        if os.geteuid() == 0:
+            os.mknod(folder / "null-device", 0o600 | 0o020000, os.makedev(1, 3))
+        (folder / "data").mkdir()
+        (folder / "data" / "kept.csv").write_text("x,y\n1,2\n")
+        os.symlink(sentinels["victim"], folder / "data" / "victim")
+    out["links-in-folder"] = Attack({name: D(_prefix(perfect, "logistic", LISTDIR_CODE))},
+                                    Expect("graded", "full", "links, a hard link, a FIFO, a socket, a device"), links)
+
+    out["kernel-links"] = Attack({name: D(_prefix(perfect, "logistic", _kernel_links_code(root, sentinels)))},
+                                 Expect("graded", "full", "the kernel replaces its files and sockets by links"))
+    out["big-cwd"] = Attack({name: D(_prefix(perfect, "logistic", BIG_CWD_CODE))},
+                            Expect("graded", "full", "720 MB written into the working folder"))
+    many = perfect
+    for k, gid in enumerate(("logistic", "logistic_grad", "tanh_grad", "swish_grad")):
+        many = _prefix(many, gid, _many_files_code(k))
+    out["many-files-kernel"] = Attack({name: D(many)},
+                                      Expect("graded", "full", "200,000 files made in the working folder"))
+
+    def many_files(folder: Path) -> None:
+        for i in range(200_000):
+            os.close(os.open(folder / f"f{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644))
+    out["many-files-submitted"] = Attack({name: D(perfect)},
+                                         Expect("graded", "full", "200,000 files in the submission"), many_files)
+    out[LONG_ID] = Attack({name: D(perfect)}, Expect("graded", "full", "a 251-character id"))
+    out[NEWLINE_ID] = Attack({name: D(perfect)}, Expect("graded", "full", "a newline in the id"))
+    out[NON_UTF8_ID] = Attack({name: D(perfect)}, Expect("crashed", "absent", "an id that is not UTF-8"))
+    return out
+
+
+def link_folder(root: Path, student: str, to: str) -> None:
+    """``grading/submitted/<student>/<a>`` as a symbolic link to another student's folder."""
+    d = root / "grading" / "submitted" / student
+    d.mkdir(parents=True)
+    os.symlink(root / "grading" / "submitted" / to / ASSIGNMENT, d / ASSIGNMENT)

@@ -1,8 +1,12 @@
 """fnngrade on an adversarial class: sandbox, robust states, scores, parallel = serial, resume.
 
-One scratch course root, one assignment (01-neuron-activations), ~22 generated submissions graded
+One scratch course root, one assignment (01-neuron-activations), ~37 generated submissions graded
 ONCE by ``python -m fnngrade autograde`` on 2 workers with a 5 s cell timeout; a few of them are
-graded again serially in a second course root to compare scores. See classroom.py for the class.
+graded again serially in a second course root to compare scores. See classroom.py for the class:
+cheats inside the kernel, and attacks on what surrounds the jail (forged results, links and FIFOs
+in the submission, a kernel that replaces its files and sockets by links, 200,000 files, 720 MB
+in the working folder, odd ids), with sentinel files outside the course root that nothing may
+read, change or copy.
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from nbgrader.api import Gradebook
 from fnngrade.grader import STATES
 from tests.pipeline import course as C
 
-from .classroom import ASSIGNMENT, make_class, run_fnngrade
+from fnngrade.files import hash_tree, state_name
+
+from .classroom import (ASSIGNMENT, LONG_ID, NEWLINE_ID, NON_UTF8_ID, Expect, link_folder, make_attacks, make_class,
+                        make_sentinels, run_fnngrade, sentinel_state)
 
 pytestmark = pytest.mark.pipeline
 
 CELL_TIMEOUT = 5
 MAX_CHARS = 20_000
 NPROC = 64
+CWD_MB = 64
 COMMON = ["--timeout", str(CELL_TIMEOUT), "--max-output-chars", str(MAX_CHARS), "--mem-mb", "2048",
-          "--nproc", str(NPROC), "--cpu", "120", "--no-progress"]
+          "--nproc", str(NPROC), "--cpu", "120", "--cwd-mb", str(CWD_MB), "--no-progress"]
 
 
 def _setup(root):
@@ -46,16 +54,33 @@ def graded(tmp_path_factory):
     if why:
         pytest.skip(f"the bubblewrap sandbox cannot run on this machine: {why}")
     root = tmp_path_factory.mktemp("fnngrade-course")
+    host = tmp_path_factory.mktemp("fnngrade-host")
+    sentinels = make_sentinels(host)
     course, source_nb, release_nb = _setup(root)
     cls = make_class(root, release_nb, source_nb)
     for student, (files, _) in cls.items():
         course.submit(student, files)
+    attacks = make_attacks(root, release_nb, source_nb, sentinels)
+    for student, att in attacks.items():
+        folder = course.submit(student, att.files)
+        if att.setup:
+            att.setup(folder)
+    link_folder(root, "linked-folder", "perfect")
+    expect = {s: e for s, (_, e) in cls.items()}
+    expect.update({s: a.expect for s, a in attacks.items()})
+    expect["linked-folder"] = Expect("malformed", "zero", "the assignment folder is a link to a classmate's")
+    before = {"sentinels": sentinel_state(sentinels),
+              "perfect": hash_tree(root / "grading" / "submitted" / "perfect" / ASSIGNMENT)}
     proc = run_fnngrade(root, "autograde", ASSIGNMENT, "--workers", "2", *COMMON)
-    states = {p.stem: json.loads(p.read_text())
-              for p in (root / "grading" / ".fnngrade" / ASSIGNMENT / "state").glob("*.json")}
+    states = {}
+    for p in (root / "grading" / ".fnngrade" / ASSIGNMENT / "state").glob("*.json"):
+        r = json.loads(p.read_text())
+        states[r["student"]] = r
+        assert p.stem == state_name(r["student"])
     tests = {C.grade_id(c): C.points(c) for c in source_nb.cells if C.is_test(c)}
-    return {"root": root, "course": course, "class": cls, "proc": proc, "states": states,
-            "full": sum(tests.values()), "tests": tests, "source": source_nb, "release": release_nb}
+    return {"root": root, "course": course, "class": cls, "expect": expect, "proc": proc, "states": states,
+            "full": sum(tests.values()), "tests": tests, "source": source_nb, "release": release_nb,
+            "sentinels": sentinels, "before": before}
 
 
 def _log(g):
@@ -74,7 +99,7 @@ def _auto_score(g, student):
 
 def test_the_batch_completes_and_every_submission_has_a_state(graded):
     assert graded["proc"].returncode == 0, _log(graded)
-    missing = set(graded["class"]) - set(graded["states"])
+    missing = set(graded["expect"]) - set(graded["states"])
     assert not missing, f"no state recorded for {sorted(missing)}" + _log(graded)
     for s, r in graded["states"].items():
         assert r["state"] in STATES, (s, r["state"])
@@ -88,25 +113,36 @@ def test_the_batch_completes_and_every_submission_has_a_state(graded):
     "huge-line", "spawner", "edited-tests", "deleted-tests", "duplicated-tests", "renamed-grade-id",
     "renamed-answer-id", "broken-json", "not-a-notebook", "json-not-notebook", "no-notebook", "snoop",
     "cheat-patch", "cheat-runcell", "cheat-silence",
-])
+    # attacks on what surrounds the jail (classroom.make_attacks)
+    "forge", "symlinked-notebook", "fifo-notebook", "links-in-folder", "kernel-links", "big-cwd",
+    "many-files-kernel", "many-files-submitted", "linked-folder", LONG_ID, NEWLINE_ID, NON_UTF8_ID,
+], ids=lambda s: repr(s) if not s.isprintable() or len(s) > 40 else s)
 def test_state_and_score(graded, student):
-    expect = graded["class"][student][1]
+    expect = graded["expect"][student]
     r = graded["states"][student]
-    assert r["state"] == expect.state, f"{student}: {r['state']} ({r.get('reason')}), expected {expect.state}"
-    score, full = _auto_score(graded, student), graded["full"]
-    assert r["score"] == pytest.approx(score), f"{student}: state file and gradebook disagree"
-    blank = _auto_score(graded, "blank")
+    assert r["state"] == expect.state, f"{student!r}: {r['state']} ({r.get('reason')}), expected {expect.state}"
     kind = expect.score
+    if kind == "absent":  # an id the gradebook cannot hold: kept in the state file only
+        assert r["merged"] is None and r["score"] == 0
+        with Gradebook(graded["course"].db_url) as gb:
+            assert not [s.id for s in gb.students if "latin1" in s.id]
+        return
+    assert r["merged"] is True, f"{student!r}: not merged into the gradebook ({r.get('merge_error')})"
+    score, full = _auto_score(graded, student), graded["full"]
+    assert r["score"] == pytest.approx(score), f"{student!r}: state file and gradebook disagree"
+    blank = _auto_score(graded, "blank")
     if kind == "full":
-        assert score == full, f"{student}: {score}/{full}, expected every automatic point"
+        assert score == full, f"{student!r}: {score}/{full}, expected every automatic point ({r.get('reason')})"
     elif kind == "zero":
-        assert score == 0, f"{student}: {score}/{full}, expected 0"
+        assert score == 0, f"{student!r}: {score}/{full}, expected 0"
     elif kind.startswith("full-minus:"):
-        assert score == full - float(kind.split(":")[1]), f"{student}: {score}/{full}, expected {kind}"
+        assert score == full - float(kind.split(":")[1]), f"{student!r}: {score}/{full}, expected {kind}"
     elif kind == "below-full":
-        assert score < full, f"{student}: {score}/{full}, expected to lose points"
+        assert score < full, f"{student!r}: {score}/{full}, expected to lose points"
     elif kind == "<=blank":
-        assert score <= blank, f"{student}: a cheat scored {score}, an honest blank scores {blank}"
+        assert score <= blank, f"{student!r}: a cheat scored {score}, an honest blank scores {blank}"
+    else:
+        raise AssertionError(f"unknown expectation {kind!r}")
 
 
 def _autograded_nb(graded, student):
@@ -163,13 +199,139 @@ def test_reasons_name_the_cell(graded):
     assert "JSON" in r["broken-json"]["reason"]
 
 
+def _walk_no_follow(top):
+    """(path, lstat) of everything under ``top``, links not followed."""
+    import os
+
+    out = []
+    for d, dirs, files in os.walk(top, followlinks=False):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            out.append((p, os.lstat(p)))
+    return out
+
+
+def test_no_host_file_read_changed_or_copied(graded):
+    """Sentinels outside the course root keep content, mode and mtime; nothing graded holds
+    their bytes, a link or a hard link; the classmate's submission and the gradebook are intact."""
+    import stat
+
+    from fnngrade.files import hash_tree
+
+    from .classroom import sentinel_state
+
+    assert sentinel_state(graded["sentinels"]) == graded["before"]["sentinels"]
+    root = graded["root"]
+    assert hash_tree(root / "grading" / "submitted" / "perfect" / ASSIGNMENT) == graded["before"]["perfect"]
+    for p, st in _walk_no_follow(root / "grading" / "autograded"):
+        assert not stat.S_ISLNK(st.st_mode), f"a link in the autograded folders: {p}"
+        if stat.S_ISREG(st.st_mode):
+            assert st.st_nlink == 1, f"a hard link in the autograded folders: {p}"
+            if st.st_size < 2**20:
+                with open(p, "rb") as fh:
+                    assert b"-7f3a9c" not in fh.read(), f"a host file's bytes were copied into {p}"
+    con = sqlite3.connect(root / "grading" / "gradebook.db")
+    try:
+        assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
+def test_forged_results_earn_nothing(graded):
+    """The kernel wrote forged result lines on every descriptor it has (none leads to the
+    orchestrator) and 300 MB without a newline on stdout: the forger scores like a blank, the
+    classmate it named keeps every point, the batch completed (test_the_batch_completes...)."""
+    out = _outputs(graded, "forge")
+    line = [ln for ln in out.splitlines() if ln.startswith("FORGED-ON")]
+    assert line, "the forging code did not run to the end:\n" + out[:2000]
+    hit = eval(line[0].split(" ", 1)[1])
+    targets = {t for _, t in hit}
+    assert "/dev/null" in targets, f"the kernel's stdout is not /dev/null: {targets}"
+    # had any descriptor led to a worker's result pipe, the orchestrator would have dropped the
+    # forged lines as unsigned and said so in its summary
+    assert "were ignored" not in graded["proc"].stdout, graded["proc"].stdout[-2000:]
+    assert _auto_score(graded, "perfect") == graded["full"]
+    assert graded["states"]["forge"]["autograded"].endswith(f"/forge/{ASSIGNMENT}")
+
+
+def test_links_fifos_and_devices_in_the_submission_are_dropped(graded):
+    r = graded["states"]["links-in-folder"]
+    for word in ("symbolic link", "hard link", "FIFO", "socket"):
+        assert word in r["reason"], f"{word!r} not in the reason: {r['reason']}"
+    out = _outputs(graded, "links-in-folder")
+    listed = [ln for ln in out.splitlines() if ln.startswith("LISTDIR")]
+    assert listed and eval(listed[0].split(" ", 1)[1]) == ["data"], out[:1000]
+    ag = _autograded_nb(graded, "links-in-folder").parent
+    assert sorted(p.name for p in ag.iterdir()) == sorted([f"{ASSIGNMENT}.ipynb", "data"])
+    assert [p.name for p in (ag / "data").iterdir()] == ["kept.csv"]
+    for s in ("symlinked-notebook", "fifo-notebook"):
+        reason = graded["states"][s]["reason"]
+        assert "symbolic link" in reason or "FIFO" in reason, reason
+    assert "symbolic link" in graded["states"]["linked-folder"]["reason"]
+
+
+def test_kernel_links_in_its_folders_are_never_followed(graded):
+    out = _outputs(graded, "kernel-links")
+    assert "KERNEL-LINKS-DONE" in out, out[:2000]
+    # the classmate graded after it on the same worker still got a working socket folder: every
+    # honest submission is graded right (test_state_and_score); its autograded folder is root's copy
+    ag = _autograded_nb(graded, "kernel-links").parent
+    assert sorted(p.name for p in ag.iterdir()) == [f"{ASSIGNMENT}.ipynb"]
+
+
+def test_working_folder_is_bounded_and_never_copied_back(graded):
+    out = _outputs(graded, "big-cwd")
+    mb = [int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("CWD-WROTE-MB")]
+    assert mb and mb[0] <= CWD_MB, out[:1000]
+    assert "CWD-FULL" in out
+    many = _outputs(graded, "many-files-kernel")
+    counts = [int(ln.split()[2]) for ln in many.splitlines() if ln.startswith("MANY-FILES")]
+    assert counts and counts[-1] >= 200_000, many[:1000]
+    for s in ("big-cwd", "many-files-kernel"):
+        ag = _autograded_nb(graded, s).parent
+        assert sorted(p.name for p in ag.iterdir()) == [f"{ASSIGNMENT}.ipynb"], s
+        assert _autograded_nb(graded, s).stat().st_size < 10 * MAX_CHARS + 200_000
+
+
+def test_a_submission_of_200000_files_is_bounded(graded):
+    from fnngrade.files import FileLimits
+
+    r = graded["states"]["many-files-submitted"]
+    assert r["copied"]["files"] <= FileLimits().max_files, r["copied"]
+    assert "were not used" in r["reason"]
+    ag = _autograded_nb(graded, "many-files-submitted").parent
+    assert len(list(ag.iterdir())) <= FileLimits().max_files + 1
+
+
+def test_odd_ids(graded):
+    """A 251-character id and a newline in an id are graded and merged (state files named by a
+    hash); an id that is not UTF-8 is reported, not merged, and stops nothing."""
+    import os
+
+    base = graded["root"] / "grading" / ".fnngrade" / ASSIGNMENT / "state"
+    for sid in (LONG_ID, NEWLINE_ID, NON_UTF8_ID):
+        name = state_name(sid)
+        assert name.startswith("~") and len(name) < 64 and (base / f"{name}.json").is_file()
+    r = graded["states"][NON_UTF8_ID]
+    assert "UTF-8" in r["reason"] and r["student_bytes"] == os.fsencode(NON_UTF8_ID).hex()
+    assert (graded["root"] / "grading" / "autograded" / LONG_ID / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert (graded["root"] / "grading" / "autograded" / NEWLINE_ID / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
+def test_kernel_uids_and_scratch(graded):
+    """Kernels ran as leased uids (one per worker); the run removed its scratch folders."""
+    uids = {r.get("uid") for r in graded["states"].values() if r.get("worker") is not None and r.get("uid")}
+    assert uids and all(u >= 64000 for u in uids) and len(uids) <= 2, uids
+    assert not list((graded["root"] / "grading" / ".fnngrade" / ASSIGNMENT).glob("workers*"))
+
+
 def test_summary_csv(graded):
     import csv
 
     rows = list(csv.DictReader((graded["root"] / "grading" / f"summary-{ASSIGNMENT}.csv").open()))
     states = {r["name"]: int(r["count"]) for r in rows if r["section"] == "state"}
     want = {}
-    for _, e in graded["class"].values():
+    for e in graded["expect"].values():
         want[e.state] = want.get(e.state, 0) + 1
     assert {k: v for k, v in states.items() if v} == want
     tests = {r["name"]: (int(r["count"]), int(r["out_of"])) for r in rows if r["section"] == "test passed"}
@@ -191,7 +353,8 @@ def test_rerun_is_idempotent_and_resumes(graded):
     con = sqlite3.connect(root / "grading" / "gradebook.db")
     n = con.execute("select count(*) from submitted_assignment").fetchone()[0]
     con.close()
-    assert n == len(graded["class"]), f"{n} submissions in the gradebook after a re-run"
+    storable = [s for s in graded["expect"] if s != NON_UTF8_ID]
+    assert n == len(storable), f"{n} submissions in the gradebook after a re-run, expected {len(storable)}"
     # only the one submission without a state was graded again
     assert {p.name: p.stat().st_mtime_ns for p in statefile.parent.glob("*.json") if p != statefile} == others
 

@@ -1,0 +1,331 @@
+"""fnngrade's plumbing without kernels: link-free copies and hashes, names for odd ids, the signed
+result channel, kernel uid leases, stale scratch folders. Fast; the parts that need root (a
+device node, a process run as another uid) are skipped with the reason elsewhere."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fnngrade.files import FileLimits, NotAFolder, copy_tree, display_id, hash_tree, is_disk_full, state_name
+from fnngrade.grader import ResultReader, UidLease, clean_stale_scratch, list_submissions, select_shard
+from fnngrade.worker import sign
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (device nodes, processes of another uid)")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """An untrusted folder with one of everything, and a host file it links to."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret").write_bytes(b"HOST-SECRET")
+    src = tmp_path / "sub"
+    src.mkdir()
+    (src / "nb.ipynb").write_text('{"cells": []}')
+    (src / "data").mkdir()
+    (src / "data" / "a.csv").write_bytes(b"1,2\n")
+    os.symlink(host / "secret", src / "link")
+    os.symlink(host, src / "dirlink")
+    os.link(host / "secret", src / "hard")
+    os.mkfifo(src / "fifo")
+    here = os.getcwd()
+    os.chdir(src)
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.bind("sock")
+        s.close()
+    finally:
+        os.chdir(here)
+    return src
+
+
+def test_copy_keeps_regular_files_and_drops_everything_else(tree, tmp_path):
+    rep = copy_tree(tree, tmp_path / "out")
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["data", "nb.ipynb"]
+    assert (out / "data" / "a.csv").read_bytes() == b"1,2\n"
+    dropped = dict(rep.dropped)
+    assert "symbolic link" in dropped["link"] and "symbolic link" in dropped["dirlink"]
+    assert "hard link" in dropped["hard"] and "FIFO" in dropped["fifo"] and "socket" in dropped["sock"]
+    assert rep.files == 2 and rep.folders == 1 and rep.n_dropped == 5
+    assert "5 item(s)" in rep.summary()
+    for p in out.rglob("*"):
+        assert not p.is_symlink() and (p.is_dir() or p.stat().st_nlink == 1)
+
+
+@ROOT_ONLY
+def test_copy_drops_devices(tmp_path):
+    src = tmp_path / "s"
+    src.mkdir()
+    os.mknod(src / "null", 0o600 | 0o020000, os.makedev(1, 3))
+    rep = copy_tree(src, tmp_path / "o")
+    assert dict(rep.dropped)["null"] == "a device" and not list((tmp_path / "o").iterdir())
+
+
+def test_a_linked_top_folder_is_not_followed(tree, tmp_path):
+    os.symlink(tree, tmp_path / "alias")
+    with pytest.raises(NotAFolder):
+        copy_tree(tmp_path / "alias", tmp_path / "out")
+    with pytest.raises(NotAFolder):
+        hash_tree(tmp_path / "alias")
+
+
+def test_limits_keep_the_notebook_first(tmp_path):
+    src = tmp_path / "s"
+    src.mkdir()
+    for i in range(50):
+        (src / f"a{i:02d}").write_bytes(b"x" * 100)
+    (src / "z.ipynb").write_text("{}")
+    lim = FileLimits(max_files=5, max_bytes=350, max_listed=10)
+    rep = copy_tree(src, tmp_path / "o", lim, first=("z.ipynb",))
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert "z.ipynb" in names and len(names) <= 5
+    assert rep.bytes <= 350
+    assert any("more than 10 entries" in why for _, why in rep.dropped)
+    assert any("over the limit" in why for _, why in rep.dropped)
+    deep = tmp_path / "deep"
+    p = deep
+    for i in range(6):
+        p = p / f"d{i}"
+    p.mkdir(parents=True)
+    rep = copy_tree(deep, tmp_path / "o2", FileLimits(max_depth=3))
+    assert any("deeper than 3" in why for _, why in rep.dropped)
+
+
+def test_hash_streams_and_follows_nothing(tree, tmp_path):
+    h1 = hash_tree(tree)
+    assert h1 == hash_tree(tree)
+    (tmp_path / "host" / "secret").write_bytes(b"changed through the link")
+    assert hash_tree(tree) == h1, "the hash read a file through a link"
+    (tree / "data" / "a.csv").write_bytes(b"1,3\n")
+    assert hash_tree(tree) != h1
+    big = tmp_path / "big"
+    big.mkdir()
+    with open(big / "f", "wb") as fh:
+        fh.truncate(64 * 2**20)  # sparse: reading it in chunks costs no memory
+    assert len(hash_tree(big, FileLimits(max_bytes=2**30))) == 64
+
+
+def test_state_names_for_any_id():
+    odd = ["L" * 251, os.fsdecode(b"caf\xe9"), "two\nlines", "../etc", ".hidden", "a/b", "x.tmp", "~x", ""]
+    names = [state_name(s) for s in odd]
+    assert len(set(names)) == len(odd)
+    for n in names:
+        assert n.startswith("~") and len(n) <= 64 and "/" not in n and n.isprintable()
+    assert state_name("alice") == "alice" and state_name("bob.smith-2") == "bob.smith-2"
+    assert display_id(os.fsdecode(b"caf\xe9")) == repr(b"caf\xe9")
+    assert display_id("two\nlines") == repr("two\nlines")
+    assert select_shard([os.fsdecode(b"caf\xe9"), "alice"], 1, 1) == [os.fsdecode(b"caf\xe9"), "alice"]
+
+
+def test_disk_full_is_recognised():
+    import errno
+
+    assert is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert is_disk_full(text="sqlite3.OperationalError: database or disk is full")
+    assert not is_disk_full(RuntimeError("database is locked"))
+
+
+def test_list_submissions_never_follows_links(tmp_path):
+    sub = tmp_path / "grading" / "submitted"
+    (sub / "alice" / "a1").mkdir(parents=True)
+    (sub / "bob").mkdir()
+    os.symlink(sub / "alice" / "a1", sub / "bob" / "a1")
+    os.symlink(sub / "alice", sub / "carol")
+    (sub / os.fsdecode(b"d\xe9") / "a1").mkdir(parents=True)
+    (sub / "erin").mkdir()
+    (sub / "erin" / "a1").write_text("not a folder")
+    got = {s.student: s.problem for s in list_submissions(tmp_path, "a1")}
+    assert got["alice"] is None
+    assert got["bob"][0] == "malformed" and "symbolic link" in got["bob"][1]
+    assert got["carol"][0] == "malformed" and "symbolic link" in got["carol"][1]
+    assert got[os.fsdecode(b"d\xe9")][0] == "crashed" and "UTF-8" in got[os.fsdecode(b"d\xe9")][1]
+    assert got["erin"][0] == "malformed"
+
+
+# -- the result channel -----------------------------------------------------------------------------
+
+
+def _signed(secret: bytes, payload: dict) -> bytes:
+    body = json.dumps(payload).encode()
+    return sign(secret, body) + b" " + body + b"\n"
+
+
+def test_channel_accepts_only_signed_objects():
+    secret = os.urandom(32)
+    r, w = os.pipe()
+    reader = ResultReader(r, secret, max_line=4096)
+    forged = [
+        b'@@FNNGRADE {"student": "x", "state": "graded"}\n',
+        b"0" * 64 + b' {"job": 1, "state": "graded"}\n',
+        sign(os.urandom(32), b'{"job": 1}') + b' {"job": 1}\n',  # another run's secret
+        sign(secret, b"[1, 2]") + b" [1, 2]\n",                   # signed, not an object
+        sign(secret, b"{not json") + b" {not json\n",
+        b"\n",
+    ]
+    for line in forged:
+        os.write(w, line)
+    os.write(w, _signed(secret, {"job": 7, "state": "graded"}))
+    msgs = reader.read()
+    assert msgs == [{"job": 7, "state": "graded"}]
+    assert reader.rejected == len(forged)
+    os.close(w)
+    assert reader.read() == [] and reader.eof
+    os.close(r)
+
+
+def test_channel_memory_is_bounded_by_a_300_mb_line():
+    """300 MB without a newline, then a valid line: the reader never holds more than max_line."""
+    secret = os.urandom(32)
+    r, w = os.pipe()
+    limit = 1 << 20
+    reader = ResultReader(r, secret, max_line=limit)
+
+    def flood():
+        chunk = b"x" * (1 << 20)
+        for _ in range(300):
+            os.write(w, chunk)
+        os.write(w, b"\n" + _signed(secret, {"job": 1, "ok": True}))
+        os.close(w)
+
+    t = threading.Thread(target=flood)
+    t.start()
+    import select
+
+    got, peak = [], 0
+    while not reader.eof:
+        select.select([r], [], [], 5)
+        got += reader.read()
+        peak = max(peak, len(reader.buf))
+    t.join()
+    os.close(r)
+    assert got == [{"job": 1, "ok": True}]
+    assert peak <= limit and reader.rejected == 1
+
+
+def test_a_result_for_another_job_is_ignored():
+    from fnngrade.grader import classify
+
+    job = {"job": 3, "token": "j3"}
+    assert classify(job, {"ready": True}) == "ready"
+    assert classify(job, {"ready": True, "job": 3, "state": "graded"}) == "result"
+    assert classify(job, {"job": 3, "state": "graded"}) == "result"
+    assert classify(job, {"job": 2, "state": "graded"}) == "ignore"
+    assert classify(job, {"job": "3", "state": "graded"}) == "ignore"
+    assert classify(job, {"student": "perfect", "state": "graded"}) == "ignore"
+    assert classify(None, {"job": 3, "state": "graded"}) == "ignore"
+    assert classify(job, {"job": 3, "fatal": "disk full"}) == "fatal"
+
+
+def test_paths_and_names_in_a_result_are_not_trusted(tmp_path):
+    """A result naming another student and a host folder: the orchestrator records it for its
+    own student, copies only the worker's own autograded folder, and takes no other key."""
+    from fnngrade.grader import Options, Submission, _Run
+
+    root = tmp_path / "course"
+    (root / "solutions" / "a1").mkdir(parents=True)
+    (root / "grading" / "submitted" / "alice" / "a1").mkdir(parents=True)
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret").write_text("HOST")
+    worker = tmp_path / "w0"
+    ag = worker / "grading" / "autograded" / "j1" / "a1"
+    ag.mkdir(parents=True)
+    (ag / "a1.ipynb").write_text("{}")
+    os.symlink(host / "secret", ag / "link")
+    run = _Run(Options(root=root, assignment="a1"))
+    (run.base / "state").mkdir(parents=True)
+    sub = Submission("alice", root / "grading" / "submitted" / "alice" / "a1", digest="d")
+    msg = {"job": 1, "student": "perfect", "state": "graded", "reason": "", "autograded": str(host),
+           "notebooks": {}, "events": [], "hash": "forged", "score": 99, "extra": "x"}
+    run.record(None, sub, msg, worker, "j1")
+    state = json.loads((run.base / "state" / "alice.json").read_text())
+    assert state["student"] == "alice" and state["hash"] == "d" and state["score"] == 0 and "extra" not in state
+    assert not (run.base / "state" / "perfect.json").exists()
+    dest = root / "grading" / "autograded" / "alice" / "a1"
+    assert sorted(p.name for p in dest.iterdir()) == ["a1.ipynb"]
+    assert state["autograded"] == str(dest)
+    assert not (root / "grading" / "autograded" / "perfect").exists()
+
+
+# -- kernel uids ---------------------------------------------------------------------------------------
+
+
+def test_uid_leases_are_disjoint_and_released(tmp_path):
+    d = str(tmp_path / "leases")
+    a = UidLease(64000, 2, dirs=(d,))
+    b = UidLease(64000, 2, dirs=(d,))
+    assert len(set(a.uids) | set(b.uids)) == 4, (a.uids, b.uids)
+    # a lease held by another process (another run) is skipped too
+    code = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)")
+    other = subprocess.Popen([sys.executable, "-c", code, os.path.join(d, str(max(a.uids + b.uids) + 1))],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        c = UidLease(64000, 1, dirs=(d,))
+        assert c.uids[0] > max(a.uids + b.uids) + 1
+        c.release()
+    finally:
+        other.kill()
+        other.wait()
+    a.release()
+    c = UidLease(64000, 2, dirs=(d,))
+    assert sorted(c.uids) == sorted(a.uids)
+    b.release()
+    c.release()
+
+
+@ROOT_ONLY
+def test_a_uid_with_a_running_process_is_skipped(tmp_path):
+    d = str(tmp_path / "leases")
+    first = UidLease(64000, 1, dirs=(d,)).uids[0]  # released at once (garbage)
+    p = subprocess.Popen(["sleep", "30"], user=first, group=first)
+    try:
+        time.sleep(0.2)
+        lease = UidLease(64000, 1, dirs=(d,))
+        assert lease.uids[0] != first
+        lease.release()
+    finally:
+        p.kill()
+        p.wait()
+
+
+# -- scratch of killed runs ----------------------------------------------------------------------------
+
+
+def test_stale_scratch_is_removed_and_live_scratch_kept(tmp_path):
+    import tempfile
+
+    base = tmp_path / "base"
+    base.mkdir()
+    live = base / "workers-live"
+    dead = base / "workers-dead"
+    old = base / "workers-old-version"
+    young = base / "workers-young"
+    for d in (live, dead, old, young):
+        (d / "w0").mkdir(parents=True)
+    fd = os.open(live / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    (dead / ".lock").write_text("")
+    sockets = tempfile.mkdtemp(prefix="fnngrade-")
+    (dead / ".sockets").write_text(sockets)
+    past = time.time() - 3600
+    os.utime(old, (past, past))
+    try:
+        removed = clean_stale_scratch(base)
+    finally:
+        os.close(fd)
+    assert sorted(Path(p).name for p in removed) == ["workers-dead", "workers-old-version"]
+    assert live.exists() and young.exists() and not dead.exists() and not old.exists()
+    assert not os.path.exists(sockets)
