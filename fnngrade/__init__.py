@@ -8,19 +8,33 @@ Usage (from the course root, the folder holding ``nbgrader_config.py``)::
     python -m fnngrade summary 01-neuron-activations              # rewrite the summary CSV
 
 It grades every submission under ``grading/submitted/*/<assignment>/`` with nbgrader's own
-``Autograde`` converter (not a rewrite), changed in four places:
+``Autograde`` converter (not a rewrite), changed in these places:
 
 Sandbox
     Each kernel runs through the ``fnngrade-sandbox`` kernelspec, whose launcher
     (:mod:`fnngrade.launch`) sets resource limits and execs bubblewrap (``/usr/bin/bwrap``, Debian
     package ``bubblewrap``). The jail holds ``/usr``, the venv, the Python install and the
-    ``fnnlib`` folder read-only, the student's own autograded folder read-write, the worker's
-    socket folder and a private ``/tmp``: no ``solutions/``, no gradebook, no other student, no
-    home directory, no network. The kernel runs as an unprivileged host uid (``64000 + worker``),
-    so ``RLIMIT_NPROC`` holds; ``RLIMIT_AS``, ``RLIMIT_CPU`` and ``RLIMIT_FSIZE`` bound memory, CPU
-    time and file size. nbgrader talks to the kernel over IPC sockets at an absolute path. Without
-    a working bwrap the grader refuses to run student code unless ``--unsandboxed`` is given. See
-    :mod:`fnngrade.sandbox` for the exact mounts and why a user namespace is not used.
+    ``fnnlib`` folder read-only; the kernel works in a private tmpfs of ``--cwd-mb`` MB filled with
+    a copy of the submission's files, and has a private ``/tmp`` and a socket folder of its own:
+    no ``solutions/``, no gradebook, no other student, no home directory, no network. The kernel
+    runs as an unprivileged host uid leased for the run (:class:`fnngrade.grader.UidLease`: a
+    ``flock`` per uid under ``/run/fnngrade/kernel-uids``, so two runs on one host never share
+    one), so ``RLIMIT_NPROC`` holds; ``RLIMIT_AS``, ``RLIMIT_CPU`` and ``RLIMIT_FSIZE`` bound
+    memory, CPU time and file size. Without a working bwrap the grader refuses to run student
+    code unless ``--unsandboxed`` is given. See :mod:`fnngrade.sandbox` for the exact mounts.
+
+Nothing the kernel touches is trusted
+    A kernel's stdin, stdout and stderr are ``/dev/null`` and a private file; it inherits no other
+    descriptor. Workers answer on a pipe of their own, every line signed (HMAC-SHA256) with a
+    secret of the run that never enters a jail, and the orchestrator takes a result only for the
+    job that worker is doing, and no path or name from it (:mod:`fnngrade.worker`). Submissions
+    are untrusted bytes: they are copied before anything runs without following any link, FIFOs,
+    sockets, devices and hard links dropped and named in the reason, within ``--max-files`` and
+    ``--max-submission-mb`` (:mod:`fnngrade.files`); nbgrader sees that copy under a job token,
+    never the student's id, and writes the executed notebook into a folder of root's that no
+    kernel sees. The only host folder a kernel can write is its own socket folder, on a small
+    ``nosymfollow`` tmpfs of the worker's private mount namespace, removed after the kernel. So no
+    chmod, chown, open or copy by root ever goes through a path a student's code controlled.
 
 Robust execution
     :class:`fnngrade.preprocessors.SafeExecute` replaces nbgrader's ``Execute``: a cell past the
@@ -34,24 +48,31 @@ Robust execution
     nbgrader 0.9.6 fail the whole submission.
 
 States
-    Every submission ends in one state, with a reason: ``graded``, ``timed out``, ``crashed``,
-    ``malformed`` (not a readable notebook) or ``missing`` (no notebook). The state, scores and
-    reason go to ``grading/.fnngrade/<assignment>/state/<student>.json`` and the gradebook as soon
-    as the submission is done, so a killed run loses nothing; a re-run skips submissions whose
-    state file matches their content (``--force`` regrades, ``--retry-failed`` regrades the ones
-    not ``graded``). ``missing`` and ``malformed`` submissions get 0 in the gradebook (nbgrader's
+    Every submission ends in one state, with a reason: ``graded``, ``timed out`` (a cell past
+    ``--timeout``, or the whole submission past ``--submission-timeout``, default 300 s: the
+    kernel is stopped and the cells that ran keep their points), ``crashed``, ``malformed`` (not
+    a readable notebook, or a notebook that is a link or a FIFO) or ``missing`` (no notebook). The
+    state, scores and reason go to ``grading/.fnngrade/<assignment>/state/<name>.json`` (the id,
+    or ``~`` and a hash of it for an id that is long, has odd characters or is not UTF-8) and to
+    the gradebook as soon as the submission is done, so a killed run loses nothing; a re-run
+    skips submissions whose state file matches their content (``--force`` regrades,
+    ``--retry-failed`` regrades the ones not ``graded``) and removes the scratch folders a killed
+    run left. ``missing`` and ``malformed`` submissions get 0 in the gradebook (nbgrader's
     treatment of a missing notebook), so they show up in ``nbgrader export``. Manual scores are
-    never touched.
+    never touched. Any exception while handling one submission becomes its ``crashed`` state; a
+    gradebook locked for longer than ``--db-wait`` seconds leaves results in the state files
+    (``merged: false``, said in the summary), merged by the next run; a full disk stops the batch
+    with exit status 3, everything recorded so far kept.
 
 Parallel
     ``--workers N`` (default: the number of cores) long-lived workers, each with its own course
-    root under ``grading/.fnngrade/<assignment>/workers/wK/`` (a copy of ``nbgrader_config.py``,
+    root under ``grading/.fnngrade/<assignment>/workers-*/wK/`` (a copy of ``nbgrader_config.py``,
     the assignment source and its own SQLite gradebook), so kernels and databases never collide;
     results are merged into the course gradebook (``--db URL``; SQLite or PostgreSQL) one
-    submission at a time through :class:`nbgrader.api.Gradebook`. A worker that hangs longer than
-    ``--submission-timeout`` is killed and replaced. At the end a table per state and per test is
-    printed and written to ``grading/summary-<assignment>.csv`` (one row per submission:
-    ``grading/states-<assignment>.csv``).
+    submission at a time through :class:`nbgrader.api.Gradebook`, by a thread of their own. A
+    worker that hangs past the submission budget plus 90 s is killed and replaced. At the end a
+    table per state and per test is printed and written to ``grading/summary-<assignment>.csv``
+    (one row per submission: ``grading/states-<assignment>.csv``).
 
 Several hosts
     Give every host the same course root contents (``nbgrader_config.py``, ``solutions/<a>/`` and
@@ -72,4 +93,4 @@ Several hosts
     for SQLAlchemy in the venv: ``psycopg`` (pip package ``psycopg[binary]``, in the test extras).
 """
 
-__all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "guard"]
+__all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "guard", "files"]

@@ -59,12 +59,19 @@ class CopyReport:
             self.dropped.append((rel, why))
 
     def summary(self) -> str:
-        """One line for a state's reason; empty when nothing was dropped."""
+        """One line for a state's reason, grouped by why; empty when nothing was dropped."""
         if not self.n_dropped:
             return ""
-        shown = "; ".join(f"{rel!r}: {why}" for rel, why in self.dropped[:5])
-        more = f"; and {self.n_dropped - 5} more" if self.n_dropped > 5 else ""
-        return f"{self.n_dropped} item(s) of the submission were not used: {shown}{more}"
+        groups: dict[str, list[str]] = {}
+        for rel, why in self.dropped:
+            groups.setdefault(why, []).append(rel)
+        parts = []
+        for why, rels in list(groups.items())[:8]:
+            names = ", ".join(repr(r) for r in rels[:4]) + (f" and {len(rels) - 4} more" if len(rels) > 4 else "")
+            parts.append(f"{why}: {names}")
+        listed = len(self.dropped)
+        more = f"; and {self.n_dropped - listed} more" if self.n_dropped > listed else ""
+        return f"{self.n_dropped} item(s) of the submission were not used: {'; '.join(parts)}{more}"
 
 
 def _kind(mode: int) -> str:
@@ -161,8 +168,7 @@ class _Walk:
                     self.visit_other(r, st.st_mode)
                     continue
                 if self.rep.bytes + st.st_size > self.lim.max_bytes:
-                    self.rep.drop(r, f"{st.st_size:,} bytes: over the limit of {self.lim.max_bytes:,} bytes "
-                                     "for the whole submission")
+                    self.rep.drop(r, f"over the limit of {self.lim.max_bytes:,} bytes for the whole submission")
                     continue
                 try:
                     # O_NONBLOCK: if the name became a FIFO since the stat, opening it does not wait

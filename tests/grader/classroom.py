@@ -344,7 +344,7 @@ def _many_files_code(k: int) -> str:
             f"print('MANY-FILES', {k}, len(_os.listdir('.')))\n")
 
 
-LISTDIR_CODE = "import os as _os\nprint('LISTDIR', sorted(_os.listdir('.')))\n"
+LISTDIR_CODE = "import os as _os\nprint('LISTDIR', sorted(_os.listdir('.')))\nprint('CWD', _os.getcwd())\n"
 
 
 def make_attacks(root: Path, release_nb, source_nb, sentinels: dict[str, Path]) -> dict[str, Attack]:

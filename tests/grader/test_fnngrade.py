@@ -261,6 +261,10 @@ def test_links_fifos_and_devices_in_the_submission_are_dropped(graded):
     out = _outputs(graded, "links-in-folder")
     listed = [ln for ln in out.splitlines() if ln.startswith("LISTDIR")]
     assert listed and eval(listed[0].split(" ", 1)[1]) == ["data"], out[:1000]
+    # the kernel worked in the worker's throwaway folder (a tmpfs in the jail), never in the
+    # autograded folder that nbgrader writes and chmods
+    cwd = [ln.split(" ", 1)[1] for ln in out.splitlines() if ln.startswith("CWD ")]
+    assert cwd and "/kernel/j" in cwd[0] and "autograded" not in cwd[0], cwd
     ag = _autograded_nb(graded, "links-in-folder").parent
     assert sorted(p.name for p in ag.iterdir()) == sorted([f"{ASSIGNMENT}.ipynb", "data"])
     assert [p.name for p in (ag / "data").iterdir()] == ["kept.csv"]
@@ -382,13 +386,25 @@ def test_killed_serial_run_resumes_and_equals_parallel(graded, tmp_path_factory)
         time.sleep(0.2)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    done_first = {p.name: p.stat().st_mtime_ns for p in state.glob("*.json")}
+
+    def graded_when():  # a result graded again would get a new "finished" time and "seconds"
+        return {p.name: (r["finished"], r["seconds"]) for p in state.glob("*.json")
+                for r in [json.loads(p.read_text())]}
+
+    done_first = graded_when()
     assert 1 <= len(done_first) < len(picked), f"the killed run recorded {len(done_first)} submissions"
-    # ... then the run that resumes: it grades only what is left
+    # the killed run left its scratch: worker roots and a socket folder in /tmp
+    left = list((root / "grading" / ".fnngrade" / ASSIGNMENT).glob("workers*"))
+    assert len(left) == 1
+    sockets = (left[0] / ".sockets").read_text().strip()
+    assert os.path.isdir(sockets)
+    # ... then the run that resumes: it grades only what is left, and removes that scratch
     proc = run_fnngrade(root, "autograde", ASSIGNMENT, "--workers", "1", *COMMON)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert {p.name: p.stat().st_mtime_ns for p in state.glob("*.json") if p.name in done_first} == done_first
+    assert {k: v for k, v in graded_when().items() if k in done_first} == done_first
     assert len(list(state.glob("*.json"))) == len(picked)
+    assert not left[0].exists() and not os.path.exists(sockets)
+    assert "removed 1 scratch folder" in proc.stdout
     serial = {}
     with Gradebook(course.db_url) as gb:
         for s in picked:

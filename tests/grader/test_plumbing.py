@@ -329,3 +329,45 @@ def test_stale_scratch_is_removed_and_live_scratch_kept(tmp_path):
     assert sorted(Path(p).name for p in removed) == ["workers-dead", "workers-old-version"]
     assert live.exists() and young.exists() and not dead.exists() and not old.exists()
     assert not os.path.exists(sockets)
+
+
+# -- the launcher's hand-over of the socket folder -----------------------------------------------------
+
+
+@ROOT_ONLY
+def test_launcher_hands_over_only_a_fresh_socket_folder_through_descriptors(tmp_path):
+    """``fnngrade.launch`` chowns the kernel's socket folder and connection file through
+    descriptors opened with O_NOFOLLOW, and refuses a folder that is a link, not private, not
+    directly in the socket base, or a connection file that is a link."""
+    from fnngrade import launch
+
+    base = tmp_path / "base"
+    base.mkdir(mode=0o700)
+    host = tmp_path / "host"
+    host.write_text("HOST")
+    os.chmod(host, 0o600)
+
+    def make(name, mode=0o700):
+        d = base / name
+        d.mkdir(mode=mode)
+        os.chmod(d, mode)
+        (d / "kernel.json").write_text("{}")
+        return d
+
+    ok = make("k1")
+    assert launch._hand_over(str(ok / "kernel.json"), str(base), 64123) == str(ok)
+    assert ok.stat().st_uid == 64123 and (ok / "kernel.json").stat().st_uid == 64123
+    link_conn = make("k2")
+    (link_conn / "kernel.json").unlink()
+    os.symlink(host, link_conn / "kernel.json")
+    os.symlink(make("k3"), base / "k4")
+    open_dir = make("k5", 0o755)
+    nested = make("k6") / "inner"
+    nested.mkdir()
+    (nested / "kernel.json").write_text("{}")
+    for conn in (link_conn / "kernel.json", base / "k4" / "kernel.json", open_dir / "kernel.json",
+                 nested / "kernel.json", tmp_path / "kernel.json"):
+        with pytest.raises(SystemExit):
+            launch._hand_over(str(conn), str(base), 64123)
+    assert host.stat().st_uid == 0 and host.stat().st_mode & 0o777 == 0o600
+    assert (base / "k3").stat().st_uid == 0 and open_dir.stat().st_uid == 0
