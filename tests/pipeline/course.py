@@ -326,7 +326,7 @@ TRIVIAL = {
 }
 MIN_SECRET = 8        # characters (after normalising): shorter lines are not compared
 MIN_SUBSTRING = 30    # longer secret lines are also searched inside joined text (rendered Markdown)
-_MD_MARKUP = re.compile(r"[*_`]")
+_MD_MARKUP = re.compile(r"[*`]")  # not "_": it is part of names and of LaTeX subscripts
 _LINE_PREFIX = re.compile(r"^(?:[-+*>]\s+|\d+[.)]\s+|#+\s+|-*>\s*\d+\s+|\d+\s+(?=\S))+")
 
 

@@ -23,8 +23,10 @@ broken-json        a truncated .ipynb file                                      
 =================  =============================================================  ==================
 
 Then a few students (perfect, the first mutation, the first alternative) are graded a second
-time: every score must come out the same. Feedback is generated for the whole class and must
-hold no hidden test and no model answer (see ``test_leaks.py``). Written answers are scored by
+time: every score must come out the same. Feedback is generated for the perfect, blank, crashing
+and tampering students and for as few wrong-<k> as make every failing test show its failure; it
+must hold no hidden test and no model answer (see ``test_leaks.py``) and must typeset its
+formulas offline (see ``test_feedback.py``). Written answers are scored by
 hand through the gradebook API (what formgrader does) and grades are exported to CSV.
 
 Spec format (``tests/pipeline/specs/<a>.toml``): ``[[mutation]]`` with ``cell`` (grade_id of an
@@ -152,8 +154,22 @@ def graded(request, tmp_path_factory):
     )
     rescored = {s: _read_scores(course, assignment, sources, s) for s in again}
 
-    # Feedback for the whole class: what students get back (checked for leaks in test_leaks.py).
-    fb = course.nbgrader("generate_feedback", assignment, "--force", check=False)
+    # Feedback, as students get it back (checked for leaks with test_leaks.py's rules), for everyone
+    # whose notebook holds no model answer, for the perfect one, and for enough wrong ones that every
+    # test that some mistake fails shows its failure (tracebacks are where hidden lines could leak).
+    readers = ["perfect", "blank", "edited-tests", "deleted-tests", "loops", "exits"]
+    uncovered = set().union(*expected_missing.values()) if expected_missing else set()
+    while uncovered:
+        best = max(expected_missing, key=lambda st: len(expected_missing[st] & uncovered))
+        if not expected_missing[best] & uncovered:
+            break
+        readers.append(best)
+        uncovered -= expected_missing[best]
+    fb = course.nbgrader(
+        "generate_feedback", assignment, "--force",
+        f"--CourseDirectory.student_id_exclude={','.join(s for s in students if s not in readers)}",
+        check=False,
+    )
     return {
         "assignment": assignment,
         "course": course,
@@ -336,7 +352,7 @@ def test_feedback_shows_no_hidden_test_or_model_answer(graded):
     assert {"perfect", "blank"} <= written, (
         f"feedback was written only for {sorted(written)}\n{graded['feedback_log'][-3000:]}"
     )
-    problems = L.feedback_leaks(root, a, L.assignment_secrets(a))
+    problems = L.feedback_leaks(root, a, L.assignment_secrets(a), course.root / "grading" / "submitted")
     assert not problems, f"the feedback of {a} shows what only graders may see:\n  " + "\n  ".join(problems[:40])
 
 

@@ -67,9 +67,22 @@ def release_leaks(folder: Path, secrets: C.Secrets) -> list[str]:
     return problems
 
 
-def feedback_leaks(feedback_root: Path, assignment: str, secrets: C.Secrets) -> list[str]:
+def _own_lines(submitted: Path | None) -> set[str]:
+    """Normalised lines of a student's own submission: what they wrote is no leak when it comes back."""
+    own: set[str] = set()
+    for path in sorted(submitted.glob("*.ipynb")) if submitted and submitted.is_dir() else []:
+        try:
+            own |= {C.normalise(ln) for cell in C.read(path).cells for ln in cell.source.splitlines()}
+        except Exception:  # an unreadable submission contributes nothing
+            continue
+    return own
+
+
+def feedback_leaks(feedback_root: Path, assignment: str, secrets: C.Secrets, submitted_root: Path | None = None
+                   ) -> list[str]:
     """Every hidden-test line in any feedback file under ``feedback_root/<student>/<assignment>/``,
-    and every model-answer line in the feedback of the students in NO_ANSWER_STUDENTS."""
+    and every model-answer line in the feedback of the students in NO_ANSWER_STUDENTS. A line the
+    student's own submission (under ``submitted_root/<student>/<assignment>/``) holds does not count."""
     hidden = secrets.kinds("hidden")
     rubric = set(secrets.rubric)
     answers = {k: v for k, v in secrets.kinds("answer").items() if k not in rubric}
@@ -79,7 +92,9 @@ def feedback_leaks(feedback_root: Path, assignment: str, secrets: C.Secrets) -> 
         return [f"no feedback file under {feedback_root}/*/{assignment}/"]
     for path in files:
         student = path.parts[-3]
-        secret = {**hidden, **(answers if student in NO_ANSWER_STUDENTS else {})}
+        own = _own_lines(submitted_root / student / assignment if submitted_root else None)
+        secret = {k: v for k, v in {**hidden, **(answers if student in NO_ANSWER_STUDENTS else {})}.items()
+                  if k not in own}
         problems += [f"feedback of {student} ({path.name}): {f}" for f in C.find_leaks(secret, C.file_text(path))]
     return problems
 
