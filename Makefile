@@ -1,7 +1,9 @@
 # fnn-course: the verbs people type. Every target works from a fresh clone: the virtual
-# environment in .venv is created (or refreshed when pyproject.toml changes) on demand.
+# environment in .venv is created (or refreshed when pyproject.toml changes) on demand, with what
+# that verb needs (students the course; instructor verbs and tests add their extras).
 #
-#   make lab                 open the course in JupyterLab
+#   make lab                 students: open the course in JupyterLab on its start page (START.md)
+#   make instructor          course staff: JupyterLab with nbgrader's Formgrader, Create Assignment, exchange
 #   make test                run every test (library, doctests, notebooks, release, grading pipeline)
 #   make lectures [NB=…]     re-execute the lecture notebooks in place (stored outputs)
 #   make release             regenerate exercises/ from solutions/ with nbgrader; check nothing leaked
@@ -15,39 +17,80 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Each verb installs what it needs, once: students the course (pyproject.toml's dependencies), the
+# instructor verbs also the [instructor] extra, the tests also [test]. A stamp per level; a change of
+# pyproject.toml refreshes them.
+STUDENT_STAMP := $(VENV)/.installed-student
+STAMP         := $(VENV)/.installed-instructor
+TEST_STAMP    := $(VENV)/.installed-test
+PIP_INSTALL   := $(BIN)/python -m pip install --disable-pip-version-check
 JOBS   ?= 2
+# The kernel every notebook names in its metadata (tests/test_kernelspec.py keeps the two equal):
+# with another name or display name, JupyterLab rewrites the metadata when the kernel starts, and
+# the notebook shows as modified although nobody touched it.
+KERNEL_NAME    := python3
+KERNEL_DISPLAY := Python 3 (ipykernel)
 # nbgrader runs `alembic` from PATH, so the venv must come first on it
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
+KERNEL_JSON := $(VENV)/share/jupyter/kernels/$(KERNEL_NAME)/kernel.json
 
-.PHONY: lectures help lab test test-fast release autograde autograde-plain feedback grades bench clean venv
+.PHONY: lectures help lab instructor test test-fast release autograde autograde-plain feedback grades bench clean venv
 
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,/^$$/p' Makefile | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
 
-venv: $(STAMP)
+venv: $(STUDENT_STAMP) $(KERNEL_JSON)
 
-$(STAMP): pyproject.toml
+$(STUDENT_STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "==> installing fnnlib and the course's dependencies into $(VENV) (pyproject.toml)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (fnn-course)" >/dev/null
-	@touch $(STAMP)
-	@echo "==> $(VENV) ready: kernel 'python3' registered in $(VENV)/share/jupyter/kernels"
+	@echo "==> installing the course into $(VENV): fnnlib, JupyterLab, nbgrader's Validate button, NumPy, SciPy,"
+	@echo "    SymPy, scikit-learn, Matplotlib (pyproject.toml). The first time this downloads about 150 MB."
+	@$(PIP_INSTALL) -e .
+	@touch $@
+	@echo "==> $(VENV) has the course"
 
-lab: $(STAMP)
-	@echo "==> starting JupyterLab on lectures/ (Ctrl-C to stop)"
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.preferred_dir="$(CURDIR)/lectures" \
-		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+# Instructor verbs (release, autograde, feedback, grades, make instructor): the [instructor] extra too.
+# The kernel is registered first (order-only: a Makefile edit re-registers it without a reinstall).
+$(STAMP): $(STUDENT_STAMP) | $(KERNEL_JSON)
+	@echo "==> adding the instructor tools to $(VENV) (pyproject.toml [instructor])"
+	@$(PIP_INSTALL) --quiet -e '.[instructor]'
+	@touch $@
 
-test: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	@echo "==> adding the test tools to $(VENV) (pyproject.toml [test])"
+	@$(PIP_INSTALL) --quiet -e '.[instructor,test]'
+	@touch $@
+
+$(KERNEL_JSON): $(STUDENT_STAMP) Makefile
+	@$(BIN)/python -m ipykernel install --sys-prefix --name "$(KERNEL_NAME)" --display-name "$(KERNEL_DISPLAY)" >/dev/null
+	@echo "==> kernel '$(KERNEL_NAME)' ($(KERNEL_DISPLAY)) registered in $(VENV)/share/jupyter/kernels"
+
+# JupyterLab in two modes, set by a config folder on JUPYTER_CONFIG_PATH (jupyter-config/README.md):
+# students get nbgrader's Validate button only; course staff also the Formgrader, Create Assignment
+# and the exchange's Assignment and Course lists. Both open the start page START.md (Markdown files
+# open rendered: jupyter-config/lab-settings/overrides.json). LAB_ARGS passes more options.
+LAB = $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/START.md \
+	--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" \
+	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+MODE_CONFIG = JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
+
+lab: $(STUDENT_STAMP) $(KERNEL_JSON)
+	@echo "==> starting JupyterLab on the start page START.md (Ctrl-C to stop); course staff: make instructor"
+	@$(call MODE_CONFIG,student) $(LAB)
+
+instructor: $(STAMP) $(KERNEL_JSON)
+	@mkdir -p grading
+	@echo "==> starting JupyterLab for course staff (Ctrl-C to stop): Nbgrader menu > Formgrader;"
+	@echo "    gradebook in grading/, nbgrader exchange in $${FNN_EXCHANGE:-grading/exchange} (docs/instructors.md)"
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(call MODE_CONFIG,instructor) $(LAB)
+
+test: $(TEST_STAMP) $(KERNEL_JSON)
 	@echo "==> running every test on $(JOBS) workers: library + doctests, lectures and solutions (nbval), release, grading pipeline"
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadscope \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
 		--doctest-modules fnnlib tests lectures solutions
 
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP) $(KERNEL_JSON)
 	@echo "==> library tests and doctests only (no notebooks, no nbgrader)"
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules fnnlib tests -m "not pipeline" --ignore=tests/pipeline
 
@@ -75,7 +118,7 @@ release: $(STAMP)
 autograde: $(STAMP)
 	@test -n "$(A)" || { echo "usage: make autograde A=<assignment id> [WORKERS=n] [ARGS='--force ...'], e.g. A=01-neuron-activations"; exit 2; }
 	@mkdir -p grading
-	@echo "==> grading every submission under grading/submitted/*/$(A)/ with fnngrade (sandboxed, $(or $(WORKERS),all cores) workers)"
+	@echo "==> grading every submission under grading/submitted/*/$(A)/ with fnngrade (sandboxed, $(if $(WORKERS),$(WORKERS) workers,one worker per core))"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m fnngrade autograde "$(A)" $(if $(WORKERS),--workers $(WORKERS)) $(ARGS)
 	@echo "==> scores are in the gradebook, states in grading/states-$(A).csv; 'make feedback A=$(A)' writes feedback, 'make grades' exports CSV"
 

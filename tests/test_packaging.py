@@ -20,7 +20,9 @@ def _parse(spec: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    specs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["test"]
+    specs = list(data["project"]["dependencies"])
+    for extra in data["project"]["optional-dependencies"].values():
+        specs += extra
     return dict(_parse(s) for s in specs)
 
 
