@@ -32,6 +32,7 @@ from fnnlib._validate import make_rng, shape_str
 
 __all__ = [
     "call_answer",
+    "student_facing",
     "check_array",
     "check_function",
     "check_sympy_steps",
@@ -54,10 +55,12 @@ _MAX_SHOWN = 300
 
 
 def _without_own_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback without this module's frames and without frames that set ``__tracebackhide__``."""
     kept = []
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename != __file__:
-            kept.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        frame = tb.tb_frame
+        if frame.f_code.co_filename != __file__ and not frame.f_locals.get("__tracebackhide__"):
+            kept.append((frame, tb.tb_lasti, tb.tb_lineno))
         tb = tb.tb_next
     out = None
     for frame, lasti, lineno in reversed(kept):
@@ -81,8 +84,22 @@ def _render_without_own_frames(exc: BaseException) -> list[str]:
         return formatter.structured_traceback(type(exc), exc, full)
 
 
-def _student_facing(check: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark the failures of a check (AssertionError, NotImplementedError) to render without its frames."""
+def student_facing(check: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for a check: its failures show in IPython without the checking code's frames.
+
+    A failure (``AssertionError``, or the ``NotImplementedError`` of an unanswered task) raised by
+    ``check`` or by anything it calls is rendered with the test's own line and the message; the
+    frames of this module and of every function that sets ``__tracebackhide__ = True`` are left
+    out, the innermost one included (IPython alone always shows that one). Every check in this
+    module is decorated; a test helper written in a notebook (a locked cell) can be too::
+
+        @student_facing
+        def check_shape_answer(got, expected, name):
+            __tracebackhide__ = True
+            ...
+
+    Outside IPython nothing changes.
+    """
 
     @functools.wraps(check)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -260,7 +277,7 @@ def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-@_student_facing
+@student_facing
 def check_array(
     got: Any,
     expected: ArrayLike,
@@ -621,7 +638,7 @@ def _exception_hint(
     )
 
 
-@_student_facing
+@student_facing
 def check_function(
     f: Callable[..., Any],
     reference: Callable[..., Any] | ArrayLike,
@@ -799,7 +816,7 @@ def check_function(
 # --------------------------------------------------------------------------- call_answer
 
 
-@_student_facing
+@student_facing
 def call_answer(f: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
     """Call a student's function from a test and return what it returns.
 
@@ -836,7 +853,7 @@ def call_answer(f: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> 
 # --------------------------------------------------------------------------- check_does_not_use
 
 
-@_student_facing
+@student_facing
 def check_does_not_use(
     f: Callable[..., Any], forbidden: Iterable[str], name: str, *, why: str | None = None
 ) -> None:
@@ -915,7 +932,7 @@ def check_does_not_use(
         )
 
 
-@_student_facing
+@student_facing
 def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) -> None:
     """Check that a function's own code has no Python loop (``for``, ``while`` or a comprehension).
 
@@ -1002,7 +1019,7 @@ def using_reference(**functions: Callable[..., Any]) -> Any:
 # --------------------------------------------------------------------------- check_sympy_steps
 
 
-@_student_facing
+@student_facing
 def check_sympy_steps(
     steps: Any,
     start: Any,

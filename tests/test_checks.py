@@ -699,18 +699,24 @@ def test_the_checks_own_frames_are_hidden_in_a_kernel(tmp_path):
         "check_function(swish_grad, lambda x, beta: 0 * x, np.linspace(-1, 1, 3), 'swish_grad', kwargs={'beta': 2.0})",
         "def logistic(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
         "check_function(logistic, np.array([0.5]), np.array([0.0]), 'logistic')",
+        "from fnnlib.checks import student_facing\n\n@student_facing\ndef check_positive(v, name):\n"
+        "    __tracebackhide__ = True\n    if not v > 0:\n        raise AssertionError(f'{name} must be positive, got {v}')",
+        "check_positive(-1.0, 'eta')",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nbclient.NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     ansi = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
     errors = {i: o for i, c in enumerate(nb.cells) for o in c.outputs if o.output_type == "error"}
-    assert sorted(errors) == [2, 4], errors
+    assert sorted(errors) == [2, 4, 6], errors
     for i, err in errors.items():
         tb = ansi.sub("", "\n".join(err.traceback))
         assert "checks.py" not in tb, tb
-        assert "check_function(" in tb  # the test's own line is still shown
+        assert "check_function(" in tb or "check_positive(-1.0" in tb  # the test's own line is still shown
     assert errors[2].ename == "AssertionError" and "beta = 2.0" in errors[2].evalue
     assert errors[4].ename == "NotImplementedError"
     assert errors[4].evalue.startswith("logistic is not answered yet: write your code where it says # YOUR CODE HERE")
     assert "raise NotImplementedError()\n" not in ansi.sub("", "\n".join(errors[4].traceback))
+    helper = ansi.sub("", "\n".join(errors[6].traceback))  # a notebook's own check helper, decorated
+    assert "raise AssertionError" not in helper and "check_positive(-1.0, 'eta')" in helper, helper
+    assert errors[6].evalue == "eta must be positive, got -1.0"
