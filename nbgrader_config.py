@@ -78,3 +78,25 @@ c.HTMLExporter.extra_template_basedirs = [
     os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
 ]
 c.HTMLExporter.filters = {"fnn_mathjax_script": "fnngrade.feedback.mathjax_script"}
+
+# ---------------------------------------------------------------------------------------------------
+# The exchange and the state folder (docs/instructors.md, "The exchange").
+#   FNN_EXCHANGE   nbgrader's exchange folder, shared by the instructor and every student account
+#                  (default <this folder>/grading/exchange)
+# release_assignment, fetch_assignment, submit, collect, release_feedback and fetch_feedback go through
+# the exchange. The default serves one machine (this clone, the CI test). On a JupyterHub, set
+# FNN_EXCHANGE to the hub's shared folder (e.g. /srv/nbgrader/exchange) for the instructor and give
+# students the same folder in /etc/jupyter/nbgrader_config.py (docs/jupyterhub.md).
+c.Exchange.root = os.environ.get("FNN_EXCHANGE") or os.path.join(HERE, "grading", "exchange")
+# The gradebook's folder and the default exchange are made when nbgrader or the Formgrader first reads
+# this file, so the Formgrader works on a fresh clone: SQLite cannot create a database in a missing
+# folder, and a Formgrader started while the exchange is missing offers no Release button until it is
+# restarted. The exchange is writable by everyone (what nbgrader's release_assignment would set).
+try:
+    if "FNN_GRADEBOOK_URL" not in os.environ:
+        os.makedirs(os.path.join(HERE, "grading"), exist_ok=True)
+    if not os.environ.get("FNN_EXCHANGE") and not os.path.isdir(c.Exchange.root):
+        os.makedirs(c.Exchange.root)
+        os.chmod(c.Exchange.root, 0o777)
+except OSError:  # a read-only course folder: nbgrader then names the folder it cannot use
+    pass
