@@ -234,8 +234,21 @@ def _execute_class(base, km_class):
                 resources["nbgrader"] = meta
             return nb, resources
 
-        _EXECUTE[key] = type("JailedSafeExecute", (base,),
-                             {"__init__": __init__, "preprocess": preprocess, "__doc__": base.__doc__})
+        async def async_start_new_kernel(self, **kwargs):
+            # the kernel starts in the throwaway copy, never in the autograded folder that
+            # nbgrader writes and chmods (nbclient's synchronous start_new_kernel is bound to the
+            # base class's coroutine, so both are defined here)
+            cwd = _EXECUTE.get("kernel_cwd")
+            if cwd:
+                kwargs["cwd"] = cwd
+            return await base.async_start_new_kernel(self, **kwargs)
+
+        from nbclient.util import run_sync
+
+        _EXECUTE[key] = type("JailedSafeExecute", (base,), {
+            "__init__": __init__, "preprocess": preprocess, "__doc__": base.__doc__,
+            "async_start_new_kernel": async_start_new_kernel,
+            "start_new_kernel": run_sync(async_start_new_kernel)})
     return _EXECUTE[key]
 
 
@@ -386,6 +399,7 @@ class Worker:
 
         preprocessors.EVENTS.clear()
         _EXECUTE["student"] = student
+        _EXECUTE["kernel_cwd"] = str(self.root / "kernel" / token)
         kcwd = self.root / "kernel" / token
         kcwd.parent.mkdir(parents=True, exist_ok=True)
         cfg = self.config(str(kcwd))
