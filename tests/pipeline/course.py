@@ -348,6 +348,7 @@ class Secrets:
     hidden: dict[str, str] = field(default_factory=dict)
     visible: set[str] = field(default_factory=set)
     unmarked_rubrics: dict[str, str] = field(default_factory=dict)  # rubric headings outside a region
+    raw: dict[str, str] = field(default_factory=dict)  # normalised line -> the line as the source has it
 
     def kinds(self, *names: str) -> dict[str, tuple[str, str]]:
         """{normalised line: (kind, origin)} for the kinds asked, without given (visible) lines."""
@@ -397,6 +398,7 @@ def secrets(source_nb, label: str) -> Secrets:
                 n = normalise(ln)
                 if _significant(n):
                     getattr(out, kind).setdefault(n, f"{where}: {ln.strip()!r}")
+                    out.raw.setdefault(n, ln)
         out.visible |= {normalise(ln) for ln in visible}
         if cell.cell_type == "markdown":
             for ln in visible:

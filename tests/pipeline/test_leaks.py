@@ -44,7 +44,7 @@ def assignment_secrets(assignment: str) -> C.Secrets:
     merged = C.Secrets()
     for path in C.notebooks(C.SOLUTIONS / assignment):
         s = C.secrets(C.read(path), f"solutions/{assignment}/{path.name}")
-        for kind in ("rubric", "answer", "hidden", "unmarked_rubrics"):
+        for kind in ("rubric", "answer", "hidden", "unmarked_rubrics", "raw"):
             for k, v in getattr(s, kind).items():
                 getattr(merged, kind).setdefault(k, v)
         merged.visible |= s.visible
@@ -123,10 +123,9 @@ def test_a_leak_planted_in_the_release_is_caught(assignment, tmp_path):
         if not candidates:
             continue
         line, (_, origin) = max(candidates.items(), key=lambda kv: len(kv[0]))
-        raw = origin.split(": ", 1)[1]
         nb = C.read(path)
         cell = next(c for c in nb.cells if c.cell_type == ("markdown" if kind == "rubric" else "code"))
-        cell.source += "\n" + eval(raw)  # the original line, as the source writes it  # noqa: S307
+        cell.source += "\n" + secrets.raw[line]  # the line as the source writes it
         nbformat.write(nb, str(path))
         problems = release_leaks(tmp_path / assignment, secrets)
         assert any(origin in p for p in problems), f"a planted {kind} line was not found: {origin}\n{problems}"
