@@ -391,23 +391,23 @@ def make_attacks(root: Path, release_nb, source_nb, sentinels: dict[str, Path]) 
     out["links-in-folder"] = Attack({name: D(_prefix(perfect, "logistic", LISTDIR_CODE))},
                                     Expect("graded", "full", "links, a hard link, a FIFO, a socket, a device"), links)
 
-    out["kernel-links"] = Attack({name: D(_prefix(perfect, "logistic", _kernel_links_code(root, sentinels)))},
-                                 Expect("graded", "full", "the kernel replaces its files and sockets by links"))
-    out["big-cwd"] = Attack({name: D(_prefix(perfect, "logistic", BIG_CWD_CODE))},
-                            Expect("graded", "full", "720 MB written into the working folder"))
-    many = perfect
-    for k, gid in enumerate(("logistic", "logistic_grad", "tanh_grad", "swish_grad")):
-        many = _prefix(many, gid, _many_files_code(k))
-    out["many-files-kernel"] = Attack({name: D(many)},
-                                      Expect("graded", "full", "200,000 files made in the working folder"))
+    # one kernel does three things in three answer cells (each one is checked on its own output):
+    # replaces its files and sockets by links to host files, writes 720 MB into its working
+    # folder, and makes 200,000 files there
+    vandal = _prefix(perfect, "logistic", _kernel_links_code(root, sentinels))
+    vandal = _prefix(vandal, "logistic_grad", BIG_CWD_CODE)
+    for k, gid in enumerate(("sigma_derivative_steps", "tanh_grad", "swish_grad", "gelu_grad")):
+        vandal = _prefix(vandal, gid, _many_files_code(k))
+    out["kernel-vandal"] = Attack({name: D(vandal)},
+                                  Expect("graded", "full", "links in its folders, 720 MB and 200,000 files in its cwd"))
+    out[LONG_ID] = Attack({name: D(perfect)}, Expect("graded", "full", "a 251-character id"))
 
     def many_files(folder: Path) -> None:
         for i in range(200_000):
             os.close(os.open(folder / f"f{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644))
-    out["many-files-submitted"] = Attack({name: D(perfect)},
-                                         Expect("graded", "full", "200,000 files in the submission"), many_files)
-    out[LONG_ID] = Attack({name: D(perfect)}, Expect("graded", "full", "a 251-character id"))
-    out[NEWLINE_ID] = Attack({name: D(perfect)}, Expect("graded", "full", "a newline in the id"))
+    out[NEWLINE_ID] = Attack({name: D(perfect)},
+                             Expect("graded", "full", "a newline in the id, and 200,000 files in the submission"),
+                             many_files)
     out[NON_UTF8_ID] = Attack({name: D(perfect)}, Expect("crashed", "absent", "an id that is not UTF-8"))
     return out
 

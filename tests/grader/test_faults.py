@@ -1,9 +1,10 @@
 """Faults around fnngrade: a gradebook locked for the whole run, a submission over its time
-budget, a disk that fills up during the run, two runs on one host at the same time.
+budget, two runs on one host at the same time (these three in one pair of concurrent runs), and a
+disk that fills up during a run.
 
-One scratch course (01-neuron-activations, released once) is copied for each scenario; each
-scenario grades two or three submissions. Needs root and bwrap (and, for the full disk, a tmpfs
-mount); skipped with the reason elsewhere.
+One scratch course (01-neuron-activations, released once) is copied for each run; each run grades
+three submissions. Needs root and bwrap (and, for the full disk, a tmpfs mount); skipped with the
+reason elsewhere.
 """
 
 from __future__ import annotations
@@ -66,53 +67,109 @@ def _gradebook_scores(db_url: str, students) -> dict:
         return {s: gb.find_submission(ASSIGNMENT, s).score for s in students}
 
 
-def test_locked_gradebook_keeps_results_and_a_later_run_merges_them(base, tmp_path):
-    """The course gradebook is locked (an exclusive SQLite transaction) for the whole first run,
-    longer than --db-wait: every submission is graded and kept in its state file, the summary
-    says they are not in the gradebook yet; the next run merges them without grading again. The
-    same run has a submission over its --submission-timeout budget: ``timed out``, with the
-    points of the cells that ran."""
-    course = _copy(base, tmp_path / "course")
-    # 3 x 12 s of sleep (each under the 30 s cell timeout of this run) against a 24 s budget
+HOLDER = """\
+import subprocess, sys, time
+_held = []
+try:
+    while len(_held) < 200:
+        _held.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(8)"]))
+except Exception as _e:
+    print("HOLDING", len(_held), type(_e).__name__)
+time.sleep(3)
+for _p in _held:
+    _p.kill()
+    _p.wait()
+"""
+
+
+@pytest.fixture(scope="module")
+def two_runs(base, tmp_path_factory):
+    """Two runs on this host at the same time, each in its own course:
+
+    - run A: its gradebook is locked (an exclusive SQLite transaction) for the whole run, longer
+      than ``--db-wait 2``; it has a perfect, a blank and a ``slow`` submission that sleeps 4 x 12 s
+      (each under the 30 s cell timeout) against a 40 s ``--submission-timeout``. Once the lock is
+      gone, A runs again;
+    - run B: a submission that holds every process its uid may have (``--nproc 32``), a perfect
+      and a blank one.
+    """
+    env = dict(os.environ, PYTHONPATH=str(C.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("FNN_GRADEBOOK_URL", None)
+    a = _copy(base, tmp_path_factory.mktemp("run-a"))
     slow = base["perfect_nb"]
-    for gid in ("logistic_grad", "sigma_derivative_steps", "tanh_grad"):
+    for gid in ("logistic_grad", "sigma_derivative_steps", "tanh_grad", "tanh_via_logistic"):
         slow = _prefix(slow, gid, "import time\ntime.sleep(12)")
     for s, body in (("perfect", base["perfect"]), ("blank", base["blank"]), ("slow", C.dumps(slow))):
-        course.submit(s, {NAME: body})
-    db = course.root / "grading" / "gradebook.db"
+        a.submit(s, {NAME: body})
+    b = _copy(base, tmp_path_factory.mktemp("run-b"))
+    for s, body in (("holder", C.dumps(_prefix(base["perfect_nb"], "logistic", HOLDER))),
+                    ("perfect", base["perfect"]), ("blank", base["blank"])):
+        b.submit(s, {NAME: body})
     locker = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time\n"
         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
         "c.execute('BEGIN EXCLUSIVE')\n"
         "print('locked', flush=True)\n"
-        "time.sleep(900)\n"), str(db)], stdout=subprocess.PIPE, text=True)
+        "time.sleep(900)\n"), str(a.root / "grading" / "gradebook.db")], stdout=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "fnngrade", "autograde", ASSIGNMENT, *COMMON]
     try:
         assert locker.stdout.readline().strip() == "locked"
-        p1 = run_fnngrade(course.root, "autograde", ASSIGNMENT, "--workers", "2", "--db-wait", "2",
-                          "--submission-timeout", "24", *COMMON, "--timeout", "30")
+        procs = {
+            "a": subprocess.Popen(cmd + ["--workers", "2", "--db-wait", "2", "--submission-timeout", "40",
+                                         "--timeout", "30"], cwd=a.root, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True),
+            "b": subprocess.Popen(cmd + ["--workers", "1", "--nproc", "32"], cwd=b.root, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        }
+        outs = {k: p.communicate(timeout=900) + (p.returncode,) for k, p in procs.items()}
     finally:
         locker.kill()
         locker.wait()
-    assert p1.returncode == 0, p1.stdout[-2000:] + p1.stderr[-3000:]
-    assert "NOT YET IN THE GRADEBOOK: 3 result(s)" in p1.stdout, p1.stdout[-2000:]
-    first = _states(course.root)
+    first = _states(a.root)
+    again = run_fnngrade(a.root, "autograde", ASSIGNMENT, "--workers", "2", *COMMON)
+    return {"a": a, "b": b, "outs": outs, "first": first, "again": again, "second": _states(a.root),
+            "b_states": _states(b.root)}
+
+
+def test_locked_gradebook_keeps_results_and_a_later_run_merges_them(base, two_runs):
+    """Run A completes although its gradebook stays locked: every submission is graded and kept in
+    its state file, the summary says they are not in the gradebook yet; the next run merges them
+    without grading anything again."""
+    out, err, rc = two_runs["outs"]["a"]
+    assert rc == 0, out[-2000:] + err[-3000:]
+    assert "NOT YET IN THE GRADEBOOK: 3 result(s)" in out, out[-2000:]
+    first = two_runs["first"]
     assert {s: (r["state"], r["merged"]) for s, r in first.items()} == {
         "perfect": ("graded", False), "blank": ("graded", False), "slow": ("timed out", False)}, first
     assert first["perfect"]["score"] == base["full"] and first["blank"]["score"] == 0
-    assert "budget of 24 s" in first["slow"]["reason"], first["slow"]["reason"]
-    assert 0 < first["slow"]["score"] < base["full"], "the cells that ran before the budget keep their points"
-    with Gradebook(course.db_url) as gb:
-        assert not list(gb.assignment_submissions(ASSIGNMENT)), "merged although the gradebook was locked"
-    # the lock is gone: the next run merges, grading nothing again
-    p2 = run_fnngrade(course.root, "autograde", ASSIGNMENT, "--workers", "2", *COMMON)
-    assert p2.returncode == 0, p2.stderr[-3000:]
-    assert "NOT YET" not in p2.stdout
-    second = _states(course.root)
+    again = two_runs["again"]
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "NOT YET" not in again.stdout
+    second = two_runs["second"]
     for s, r in second.items():
         assert r["merged"] is True, (s, r.get("merge_error"))
         assert (r["finished"], r["seconds"], r["score"]) == (first[s]["finished"], first[s]["seconds"],
                                                             first[s]["score"]), f"{s} was graded again"
-    assert _gradebook_scores(course.db_url, second) == {s: r["score"] for s, r in second.items()}
+    assert _gradebook_scores(two_runs["a"].db_url, second) == {s: r["score"] for s, r in second.items()}
+
+
+def test_a_submission_over_its_budget_keeps_the_points_of_the_cells_that_ran(base, two_runs):
+    r = two_runs["first"]["slow"]
+    assert r["state"] == "timed out" and "budget of 40 s" in r["reason"], r["reason"]
+    assert 0 < r["score"] < base["full"]
+
+
+def test_two_concurrent_runs_never_share_a_kernel_uid(base, two_runs):
+    """Run B's holder took every process its uid may have while run A's kernels ran: A's kernels
+    ran as other uids, and both runs graded their honest submissions right."""
+    out, err, rc = two_runs["outs"]["b"]
+    assert rc == 0, err[-3000:]
+    a, b = two_runs["first"], two_runs["b_states"]
+    uids_a, uids_b = {r["uid"] for r in a.values()}, {r["uid"] for r in b.values()}
+    assert uids_a and uids_b and not uids_a & uids_b, (uids_a, uids_b)
+    assert {s: (r["state"], r["score"]) for s, r in b.items() if s != "holder"} == {
+        "perfect": ("graded", base["full"]), "blank": ("graded", 0)}
+    assert b["holder"]["state"] == "graded" and b["holder"]["score"] == base["full"], b["holder"].get("reason")
 
 
 def _mount_tmpfs(where: Path, size: str) -> str | None:
@@ -172,46 +229,3 @@ def _run_env(root: Path, extra: dict, *args: str, timeout: float = 600) -> subpr
     return subprocess.run([sys.executable, "-m", "fnngrade", *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
-
-HOLDER = """\
-import subprocess, sys, time
-_held = []
-try:
-    while len(_held) < 200:
-        _held.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(8)"]))
-except Exception as _e:
-    print("HOLDING", len(_held), type(_e).__name__)
-time.sleep(3)
-for _p in _held:
-    _p.kill()
-    _p.wait()
-"""
-
-
-def test_two_concurrent_runs_never_share_a_kernel_uid(base, tmp_path):
-    """Two runs on one host at once (one holds every process its uid may have): their kernels
-    run as different uids, and the honest run grades everything right."""
-    env = dict(os.environ, PYTHONPATH=str(C.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("FNN_GRADEBOOK_URL", None)
-    runs = {}
-    for tag, subs in (("a", {"holder": C.dumps(_prefix(base["perfect_nb"], "logistic", HOLDER)),
-                             "perfect": base["perfect"]}),
-                      ("b", {"perfect": base["perfect"], "blank": base["blank"]})):
-        course = _copy(base, tmp_path / tag)
-        for s, body in subs.items():
-            course.submit(s, {NAME: body})
-        runs[tag] = course
-    procs = {tag: subprocess.Popen([sys.executable, "-m", "fnngrade", "autograde", ASSIGNMENT, "--workers", "1",
-                                    "--nproc", "32", *COMMON], cwd=c.root, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True) for tag, c in runs.items()}
-    for tag, p in procs.items():
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, f"run {tag}: {err[-3000:]}"
-    a, b = _states(runs["a"].root), _states(runs["b"].root)
-    uids_a = {r["uid"] for r in a.values()}
-    uids_b = {r["uid"] for r in b.values()}
-    assert uids_a and uids_b and not uids_a & uids_b, (uids_a, uids_b)
-    assert {s: (r["state"], r["score"]) for s, r in b.items()} == {
-        "perfect": ("graded", base["full"]), "blank": ("graded", 0)}
-    assert a["perfect"]["score"] == base["full"]
-    assert a["holder"]["state"] == "graded" and a["holder"]["score"] == base["full"], a["holder"].get("reason")
