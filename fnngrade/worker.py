@@ -376,7 +376,8 @@ class Worker:
         bad = {n: why for n, why in bad.items() if why}
         bad.update({n: f"{n} is {why}: it was not read" for n, why in not_files.items()})
         if len(missing) == len(self.expected):
-            others = ", ".join(present) or "nothing"
+            others = ", ".join(present[:10]) + (f" and {len(present) - 10} more" if len(present) > 10 else "") \
+                if present else "nothing"
             res.update(state="missing", reason=f"no {', '.join(self.expected)} in the submission (found: {others})")
         elif bad:
             res.update(state="malformed", reason="; ".join(bad.values()))

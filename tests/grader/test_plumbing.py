@@ -116,6 +116,24 @@ def test_hash_streams_and_follows_nothing(tree, tmp_path):
     assert len(hash_tree(big, FileLimits(max_bytes=2**30))) == 64
 
 
+def test_hashing_a_300_mb_submission_holds_little_memory(tmp_path):
+    """The orchestrator hashes submissions in 1 MiB chunks: a 300 MB file (sparse, so free to make)
+    raises the peak memory of a fresh interpreter by far less than its size."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    with open(sub / "big.bin", "wb") as fh:
+        fh.truncate(300 * 2**20)
+    code = ("import resource, sys; from fnngrade.files import FileLimits, hash_tree; "
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "hash_tree(sys.argv[1], FileLimits(max_bytes=2**30)); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    p = subprocess.run([sys.executable, "-c", code, str(sub)], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert p.returncode == 0, p.stderr
+    grew_kb = int(p.stdout.strip())
+    assert grew_kb < 32 * 1024, f"hashing 300 MB raised the peak memory by {grew_kb} kB"
+
+
 def test_state_names_for_any_id():
     odd = ["L" * 251, os.fsdecode(b"caf\xe9"), "two\nlines", "../etc", ".hidden", "a/b", "x.tmp", "~x", ""]
     names = [state_name(s) for s in odd]
