@@ -61,7 +61,8 @@ def make_course(root: Path, assignment: str, n: int, timeout: int) -> C.Course:
             body = C.dumps(released)
         else:
             m = muts[k % len(muts)] if muts else None
-            body = text.replace(m.find, m.replace) if m else text
+            # a mutation is find/replace or a whole new source of one answer cell (spec format)
+            body = C.dumps(m.apply(perfect, f"specs/{assignment}.toml, mutation {k % len(muts)}")) if m else text
         course.submit(f"student-{k:03d}", {name: body})
     shutil.rmtree(root / "exercises")
     return course
