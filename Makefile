@@ -69,7 +69,7 @@ $(KERNEL_JSON): $(STUDENT_STAMP) Makefile
 # students get nbgrader's Validate button only; course staff also the Formgrader, Create Assignment
 # and the exchange's Assignment and Course lists. Both open the start page START.md (Markdown files
 # open rendered: jupyter-config/lab-settings/overrides.json). LAB_ARGS passes more options.
-LAB = $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/START.md \
+LAB = $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/START.md \
 	--LabApp.app_settings_dir="$(CURDIR)/jupyter-config/lab-settings" \
 	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 MODE_CONFIG = JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"

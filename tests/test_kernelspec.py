@@ -89,3 +89,37 @@ def test_this_environment_registers_that_kernel():
         f"{kernel['display_name']!r}: run `make venv` again (or `rm .venv/.installed*; make venv`)"
     )
     assert spec.get("language", "python") == "python"
+
+
+def _contents_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fnn_course_contents", ROOT / "jupyter-config" / "course_contents.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_course_server_serves_notebooks_with_their_kernels_language_info(tmp_path):
+    """What JupyterLab would write into the metadata when the kernel starts is there already, so the
+    notebook is not marked modified; the file itself is not changed; other kernels are left alone."""
+    import asyncio
+
+    from ipykernel.ipkernel import IPythonKernel
+
+    module = _contents_module()
+    kernel = registered_kernel()
+    spec = {"name": kernel["name"], "display_name": kernel["display_name"], "language": "python"}
+    release = nbformat.v4.new_notebook(metadata={"kernelspec": spec, "language_info": {"name": "python"}})
+    old = nbformat.v4.new_notebook(metadata={"kernelspec": spec, "language_info": {"name": "python", "version": "3.0.1"}})
+    other = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "no-such-kernel", "display_name": "R",
+                                                              "language": "R"}, "language_info": {"name": "R"}})
+    for name, nb in (("release", release), ("old", old), ("other", other)):
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    manager = module.CourseContentsManager(root_dir=str(tmp_path))
+    served = {name: asyncio.run(manager.get(f"{name}.ipynb"))["content"]["metadata"] for name in ("release", "old", "other")}
+    assert served["release"]["language_info"] == IPythonKernel.language_info
+    assert served["old"]["language_info"] == IPythonKernel.language_info
+    assert served["other"]["language_info"] == {"name": "R"}
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "serving a notebook changed its file"
