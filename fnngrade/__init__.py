@@ -66,7 +66,7 @@ States
 
 Parallel
     ``--workers N`` (default: the number of cores) long-lived workers, each with its own course
-    root under ``grading/.fnngrade/<assignment>/workers-*/wK/`` (a copy of ``nbgrader_config.py``,
+    root under ``grading/.fnngrade/<assignment>/workers@<host>-*/wK/`` (a copy of ``nbgrader_config.py``,
     the assignment source and its own SQLite gradebook), so kernels and databases never collide;
     results are merged into the course gradebook (``--db URL``; SQLite or PostgreSQL) one
     submission at a time through :class:`nbgrader.api.Gradebook`, by a thread of their own. A

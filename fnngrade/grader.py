@@ -289,7 +289,7 @@ class Scratch:
     A lock file held for the run tells :func:`clean_stale_scratch` that it is alive."""
 
     def __init__(self, o: Options, base: Path):
-        self.dir = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}-", dir=base))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}@{_host()}-", dir=base))
         self._lock = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.sockets = tempfile.mkdtemp(prefix="fnngrade-")
@@ -313,13 +313,29 @@ class Scratch:
         os.close(self._lock)
 
 
-def clean_stale_scratch(base: Path, *, min_age: float = 60.0) -> list[str]:
-    """Remove the scratch folders of runs that are no longer alive (killed, crashed); return them.
+def _host() -> str:
+    import socket
 
-    A run's folder is alive while its lock file is locked; one without a lock file is removed
-    once it is ``min_age`` seconds old (a run creates the lock right after the folder)."""
+    name = "".join(c for c in socket.gethostname() if c.isalnum() or c in "._-")[:40]
+    return name or "host"
+
+
+def clean_stale_scratch(base: Path, *, min_age: float = 60.0) -> list[str]:
+    """Remove the scratch folders of runs on this host that are no longer alive (killed,
+    crashed); return them.
+
+    A run's folder (``workers[-shard]@<host>-XXXX``) is alive while its lock file is locked; one
+    without a lock file is removed once it is ``min_age`` seconds old (a run creates the lock
+    right after the folder). Folders of other hosts (a course root shared between hosts) are left
+    alone; folders of earlier fnngrade versions (no ``@host``) are removed after an hour."""
     removed = []
+    mine = f"@{_host()}-"
     for d in sorted(base.glob("workers*")):
+        age = min_age
+        if mine not in d.name:
+            if "@" in d.name:
+                continue
+            age = max(min_age, 3600.0)
         try:
             st = os.lstat(d)
         except OSError:
@@ -329,7 +345,7 @@ def clean_stale_scratch(base: Path, *, min_age: float = 60.0) -> list[str]:
         try:
             fd = os.open(d / ".lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
-            if time.time() - st.st_mtime < min_age:
+            if time.time() - st.st_mtime < age:
                 continue
             fd = None
         except OSError:

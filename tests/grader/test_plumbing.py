@@ -325,27 +325,33 @@ def test_a_uid_with_a_running_process_is_skipped(tmp_path):
 def test_stale_scratch_is_removed_and_live_scratch_kept(tmp_path):
     import tempfile
 
+    from fnngrade.grader import _host
+
     base = tmp_path / "base"
     base.mkdir()
-    live = base / "workers-live"
-    dead = base / "workers-dead"
-    old = base / "workers-old-version"
-    young = base / "workers-young"
-    for d in (live, dead, old, young):
+    h = _host()
+    live = base / f"workers@{h}-live"
+    dead = base / f"workers@{h}-dead"
+    old = base / "workers-old-version"          # an earlier fnngrade's, without a host
+    young = base / f"workers@{h}-young"        # just made, its lock not taken yet
+    other = base / "workers@another-host-x"     # a course root shared with another host
+    for d in (live, dead, old, young, other):
         (d / "w0").mkdir(parents=True)
+    (other / ".lock").write_text("")
     fd = os.open(live / ".lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)
     (dead / ".lock").write_text("")
     sockets = tempfile.mkdtemp(prefix="fnngrade-")
     (dead / ".sockets").write_text(sockets)
-    past = time.time() - 3600
-    os.utime(old, (past, past))
+    past = time.time() - 2 * 3600
+    for d in (old, other):
+        os.utime(d, (past, past))
     try:
         removed = clean_stale_scratch(base)
     finally:
         os.close(fd)
-    assert sorted(Path(p).name for p in removed) == ["workers-dead", "workers-old-version"]
-    assert live.exists() and young.exists() and not dead.exists() and not old.exists()
+    assert sorted(Path(p).name for p in removed) == sorted([dead.name, old.name])
+    assert live.exists() and young.exists() and other.exists() and not dead.exists() and not old.exists()
     assert not os.path.exists(sockets)
 
 
