@@ -44,7 +44,7 @@ venv: $(STUDENT_STAMP) $(KERNEL_JSON)
 $(STUDENT_STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing the course into $(VENV): fnnlib, JupyterLab, nbgrader's Validate button, NumPy, SciPy,"
-	@echo "    SymPy, scikit-learn, Matplotlib (pyproject.toml). The first time this downloads about 150 MB."
+	@echo "    SymPy, scikit-learn, Matplotlib (pyproject.toml). The first time, pip fetches about 170 MB of packages."
 	@$(PIP_INSTALL) -e .
 	@touch $@
 	@echo "==> $(VENV) has the course"
