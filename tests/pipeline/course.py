@@ -281,6 +281,33 @@ class Course:
             )
         return proc
 
+    def fnngrade(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+        """``python -m fnngrade autograde <assignment> ...`` in this course: the tests run in the
+        remote checker; in the jail where this machine can build it (root and bwrap), else with
+        ``--unsandboxed``. Raises with the output if the batch itself fails."""
+        from fnngrade.grader import sandbox_selftest
+
+        extra = [] if sandbox_selftest() is None else ["--unsandboxed"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "fnngrade", "autograde", self.assignment, "--no-progress", *extra, *args],
+            cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout,
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"fnngrade autograde {self.assignment} {' '.join(args)} exited {proc.returncode}"
+                                 f"\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}")
+        return proc
+
+    def states(self) -> dict[str, dict]:
+        """fnngrade's state of every graded student: {student: state file contents}."""
+        import json
+
+        base = self.root / "grading" / ".fnngrade" / self.assignment / "state"
+        out = {}
+        for f in base.glob("*.json"):
+            r = json.loads(f.read_text())
+            out[r["student"]] = r
+        return out
+
     def release(self) -> Path:
         self.nbgrader("generate_assignment", self.assignment, "--force")
         return self.root / "exercises" / self.assignment

@@ -1,7 +1,10 @@
 """The whole nbgrader flow, run for real on every assignment in solutions/.
 
 For each assignment a scratch course root is made, the release generated, and a class of
-generated submissions autograded in ONE ``nbgrader autograde`` run:
+generated submissions autograded in ONE ``python -m fnngrade autograde`` run (two workers; the
+tests run in fnngrade's remote checker, outside the student's kernel; in the jail where the
+machine allows it). One small class is also graded by plain ``nbgrader autograde``, so the
+notebooks keep working with nbgrader's own grading (tests in the kernel):
 
 =================  =============================================================  ==================
 student            submission                                                     expected
@@ -19,7 +22,7 @@ loops              an answer cell that starts with ``while True: pass``         
 exits              an answer cell that starts with ``sys.exit(1)``                  graded; ditto
 edited-tests       blank, with every test cell replaced by ``pass``                 0 (tests restored)
 deleted-tests      blank, with every test cell deleted                            0 (tests re-added)
-broken-json        a truncated .ipynb file                                        reported, not graded
+broken-json        a truncated .ipynb file                                        malformed, 0
 =================  =============================================================  ==================
 
 Then a few students (perfect, the first mutation, the first alternative) are graded a second
@@ -139,19 +142,17 @@ def graded(request, tmp_path_factory):
     course.submit("broken-json", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: broken[: len(broken) // 2]})
 
     students = sorted(p.name for p in (course.root / "grading" / "submitted").iterdir())
-    proc = course.nbgrader("autograde", assignment, "--force", check=False)
+    proc = course.fnngrade("--force", "--workers", "2", "--timeout", str(CELL_TIMEOUT))
     log = proc.stdout + proc.stderr
+    states = course.states()
     scores = {s: _read_scores(course, assignment, sources, s) for s in students}
     outputs = {s: _test_outputs(course, assignment, s, main_nb) for s in expected_missing}
 
     # Grade a few students again: the scores must not change (a seed drawn at grading time, a test
     # that depends on the order or timing of anything, would show here).
     again = ["perfect"] + (["wrong-0"] if muts else []) + (["alt-0"] if alts else [])
-    proc2 = course.nbgrader(
-        "autograde", assignment, "--force",
-        f"--CourseDirectory.student_id_exclude={','.join(s for s in students if s not in again)}",
-        check=False,
-    )
+    proc2 = course.fnngrade("--force", "--workers", "2", "--timeout", str(CELL_TIMEOUT),
+                            *[f"--student={s}" for s in again])
     rescored = {s: _read_scores(course, assignment, sources, s) for s in again}
 
     # Feedback, as students get it back (checked for leaks with test_leaks.py's rules), for everyone
@@ -177,6 +178,7 @@ def graded(request, tmp_path_factory):
         "main_nb": main_nb,
         "log": log,
         "returncode": proc.returncode,
+        "states": states,
         "victim": C.grade_id(victim),
         "expected_missing": expected_missing,
         "mutations": muts,
@@ -303,8 +305,9 @@ def test_tampering_with_test_cells_earns_nothing(graded, student):
 
 
 def test_broken_notebook_is_reported_and_does_not_stop_the_batch(graded):
-    assert graded["returncode"] != 0, "nbgrader should report the unreadable submission"
-    assert "broken-json" in graded["log"], "the log does not name the broken submission"
+    state = graded["states"]["broken-json"]
+    assert state["state"] == "malformed" and "not valid JSON" in state["reason"], state
+    assert "broken-json: malformed" in graded["log"], "the summary does not name the broken submission"
     with Gradebook(graded["course"].db_url) as gb:
         try:
             sub = gb.find_submission(graded["assignment"], "broken-json")
@@ -314,6 +317,30 @@ def test_broken_notebook_is_reported_and_does_not_stop_the_batch(graded):
         # everyone else was graded in the same run
         for student in ("perfect", "blank", "loops", "exits"):
             gb.find_submission(graded["assignment"], student)
+
+
+def test_every_submission_ends_in_the_state_it_should(graded):
+    states = graded["states"]
+    want = {"broken-json": "malformed", "loops": "timed out"}
+    wrong = {s: (r["state"], r.get("reason")) for s, r in states.items() if r["state"] != want.get(s, "graded")}
+    assert not wrong, wrong
+
+
+def test_plain_nbgrader_still_grades_the_notebooks(tmp_path):
+    """nbgrader's own autograde (tests in the kernel) gives the perfect submission every point and
+    the blank none: the notebooks work with and without fnngrade. One assignment is enough."""
+    assignment = ASSIGNMENTS[1] if len(ASSIGNMENTS) > 1 else ASSIGNMENTS[0]
+    course = C.Course.create(tmp_path / assignment, assignment, cell_timeout=60)
+    release = course.release()
+    sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in C.notebooks(release)}
+    released = {p.name: C.read(p) for p in C.notebooks(release)}
+    course.submit("perfect", {n: C.dumps(C.fill_answers(released[n], sources[n])) for n in released})
+    course.submit("blank", {n: C.dumps(nb) for n, nb in released.items()})
+    course.nbgrader("autograde", assignment, "--force")
+    perfect = _auto(_read_scores(course, assignment, sources, "perfect"))
+    blank = _auto(_read_scores(course, assignment, sources, "blank"))
+    assert perfect and all(got == full for got, full in perfect.values()), _describe(perfect)
+    assert not any(got for got, _ in blank.values()), _describe(blank)
 
 
 def test_manual_grades_feedback_and_export(graded):
