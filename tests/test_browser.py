@@ -46,6 +46,18 @@ LECTURES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lectures").gl
 EXERCISES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "exercises").glob("*/*.ipynb"))
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 VALIDATED = "exercises/01-neuron-activations/01-neuron-activations.ipynb"
+PHASES: dict[str, float] = {}  # seconds per phase, printed at the end (where the time goes)
+
+
+class _phase:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.start = time.monotonic()
+
+    def __exit__(self, *exc):
+        PHASES[self.name] = round(time.monotonic() - self.start, 1)
 
 sync_api = pytest.importorskip(
     "playwright.sync_api",
@@ -71,10 +83,9 @@ class Lab:
         self.mode, self.port = mode, _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = home / mode / "config"
-        # every cell in the DOM, so the figure and math checks see the whole notebook
-        settings = config / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
-        settings.mkdir(parents=True)
-        (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+        self.settings = config / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+        self.settings.mkdir(parents=True)
+        self.render_every_cell(True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "FNN_"))}
         env.update(JUPYTER_CONFIG_DIR=str(config), JUPYTER_DATA_DIR=str(home / mode / "data"),
                    JUPYTER_RUNTIME_DIR=str(home / mode / "runtime"), IPYTHONDIR=str(home / mode / "ipython"),
@@ -91,6 +102,12 @@ class Lab:
         self.log = home / f"{mode}.log"
         self.proc = subprocess.Popen(argv, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
+
+    def render_every_cell(self, every: bool) -> None:
+        """Every cell in the DOM (the figure and math checks see the whole notebook), or JupyterLab's
+        default, which renders only what is in view (much faster); read by pages loaded afterwards."""
+        mode = "none" if every else "full"
+        (self.settings / "tracker.jupyterlab-settings").write_text(f'{{"windowingMode": "{mode}"}}')
 
     def wait(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -149,8 +166,9 @@ def labs():
     before = _fingerprint()
     servers = {mode: Lab(mode, home) for mode in ("lab", "instructor")}  # both start at once
     try:
-        for server in servers.values():
-            server.wait()
+        with _phase("both servers up"):
+            for server in servers.values():
+                server.wait()
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield servers, browser
@@ -233,6 +251,8 @@ def test_student_start_page_lecture_exercises_validate(labs):
     assert student.status("/formgrader") == 404, "the Formgrader is served to students"
 
     # A lecture, opened from the start page: figures, typeset math, not modified.
+    clock = _phase("start page, first lecture")
+    clock.__enter__()
     lecture = LECTURES[0]
     start.locator(f"a[href*='/files/{lecture}?']").click()
     page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
@@ -262,19 +282,30 @@ def test_student_start_page_lecture_exercises_validate(labs):
         page.screenshot(path=str(SHOTS / "04-student-lecture-key-terms.png"))
     page.evaluate(CLOSE, lecture)
 
+    clock.__exit__()
+
     # Every other lecture and every exercise: open, start the kernel, nothing modified.
+    clock = _phase(f"{len(LECTURES) - 1 + len(EXERCISES)} more notebooks opened, kernels started")
+    clock.__enter__()
+    page.close()
+    student.render_every_cell(False)  # only the model's state is checked from here on
+    page = _page(browser, student, "/lab")
     rest = LECTURES[1:] + EXERCISES
-    for i in range(0, len(rest), 4):
-        batch = rest[i:i + 4]
+    for i in range(0, len(rest), 8):
+        batch = rest[i:i + 8]
         states = _open_and_check_unmodified(page, batch)
         modified = {p: s for p, s in states.items() if s["dirty"] or s["tabDirty"]}
         assert not modified, f"marked modified after the kernel started: {modified}"
         if i == 0 or VALIDATED in batch:
-            page.screenshot(path=str(SHOTS / f"05-student-opened-{i // 4}.png"))
+            page.screenshot(path=str(SHOTS / f"05-student-opened-{i // 8}.png"))
         for path in batch:
             page.evaluate(CLOSE, path)
 
+    clock.__exit__()
+
     # Validate, on a copy (Validate saves the notebook first).
+    clock = _phase("Validate")
+    clock.__enter__()
     copy = SCRATCH / Path(VALIDATED).name
     shutil.copy(ROOT / VALIDATED, copy)
     copy_path = copy.relative_to(ROOT).as_posix()
@@ -292,12 +323,15 @@ def test_student_start_page_lecture_exercises_validate(labs):
     text = dialog.inner_text()
     assert "Validation Results" in text and "The following cell failed" in text, text[:2000]
     assert "not answered yet" in text and "NotImplementedError" in text, text[:2000]
+    clock.__exit__()
     page.close()
 
 
 def test_instructor_sees_the_formgrader_with_every_assignment(labs):
     servers, browser = labs
     instructor = servers["instructor"]
+    clock = _phase("instructor: menu and Formgrader")
+    clock.__enter__()
     page = _page(browser, instructor)
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     page.locator(".lm-Menu-itemLabel", has_text="Formgrader").first.wait_for()
@@ -313,6 +347,7 @@ def test_instructor_sees_the_formgrader_with_every_assignment(labs):
     page.screenshot(path=str(SHOTS / "09-instructor-formgrader-assignments.png"), full_page=True)
     assert "Loading" not in page.locator("body").inner_text()
     page.close()
+    clock.__exit__()
 
 
 def test_screenshots_are_listed(labs, capsys):
@@ -320,4 +355,5 @@ def test_screenshots_are_listed(labs, capsys):
     shots = sorted(SHOTS.glob("*.png"))
     with capsys.disabled():
         print(f"\n==> browser screenshots ({len(shots)}) in {SHOTS}: " + ", ".join(s.name for s in shots))
+        print("==> browser test phases (s): " + ", ".join(f"{k} {v}" for k, v in PHASES.items()))
     assert shots
