@@ -13,7 +13,7 @@ the course root:
   against plain nbgrader is fnngrade's own cost per submission;
 - the sandbox's overhead: ``fnngrade --workers 1`` with and without ``--unsandboxed`` on the
   first ``--overhead-n`` submissions; overhead per submission = difference / count; the same
-  for the test-cell guard (``--no-test-guard``).
+  for the remote checker (``--tests-in-kernel`` runs the tests in the student's kernel instead).
 
 Each figure is one run on this machine (wall clock); throughput is submissions per minute. The
 table and the exact command are written between the ``bench:begin``/``bench:end`` markers of
@@ -118,7 +118,7 @@ def main() -> None:
         ub = fresh_copy(tmp / "base", tmp / "ub")
         t_ub = timed(fg_cmd + ["--workers", "1", "--unsandboxed", *only], ub.root, ub.env)
         ng = fresh_copy(tmp / "base", tmp / "ng")
-        t_ng = timed(fg_cmd + ["--workers", "1", "--no-test-guard", *only], ng.root, ng.env)
+        t_ng = timed(fg_cmd + ["--workers", "1", "--tests-in-kernel", *only], ng.root, ng.env)
     n = args.n
     rows = [
         ("plain `nbgrader autograde` (serial, unsandboxed)", t_plain, n),
@@ -145,8 +145,8 @@ def main() -> None:
         f"nbgrader: **{t_plain / t_one:.2f}×**.",
         "",
         f"Sandbox overhead: {k} submissions on 1 worker took {t_sb:.1f} s sandboxed and {t_ub:.1f} s with "
-        f"`--unsandboxed`: **{over:+.2f} s per submission**. The test-cell guard: {t_ng:.1f} s with "
-        f"`--no-test-guard`, **{(t_sb - t_ng) / k:+.2f} s per submission**.",
+        f"`--unsandboxed`: **{over:+.2f} s per submission**. The remote checker: {t_ng:.1f} s with "
+        f"`--tests-in-kernel`, **{(t_sb - t_ng) / k:+.2f} s per submission**.",
     ]
     table = "\n".join(lines)
     print(table)

@@ -40,9 +40,18 @@ Robust execution
     :class:`fnngrade.preprocessors.SafeExecute` replaces nbgrader's ``Execute``: a cell past the
     timeout is interrupted, a kernel that ignores the interrupt is killed, a dead kernel
     (``os._exit``, a signal, the CPU limit) gets an error in the cell where it died and the later
-    cells are marked "not run", so the submission is still graded. A test-cell guard
-    (:mod:`fnngrade.guard`) restores the instructor's imports and the numpy/fnnlib functions before
-    each test cell. :class:`~fnngrade.preprocessors.LimitOutputChars` cuts every cell's output to
+    cells are marked "not run", so the submission is still graded.
+
+Tests outside the student's interpreter
+    The autograded test cells never run in the kernel: :class:`fnngrade.remote.Checker` runs them
+    in the worker, looks the student's names up in the kernel over a Unix socket (plain data is
+    copied out and decoded strictly; other objects stay in the kernel behind handles) and writes
+    the cells' outputs itself, so nothing the answers patch in the kernel decides a grade and no
+    hidden test enters the kernel (docs/remote-checker.md). ``--tests-in-kernel`` runs them in the
+    kernel, as plain nbgrader does, to measure the difference.
+
+Output and metadata
+    :class:`~fnngrade.preprocessors.LimitOutputChars` cuts every cell's output to
     ``--max-output-chars`` characters (nbgrader's LimitOutput counts lines only), and
     :class:`~fnngrade.preprocessors.RepairCells` repairs renamed or duplicated grade ids, which make
     nbgrader 0.9.6 fail the whole submission.
@@ -93,4 +102,4 @@ Several hosts
     for SQLAlchemy in the venv: ``psycopg`` (pip package ``psycopg[binary]``, in the test extras).
 """
 
-__all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "guard", "files"]
+__all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "remote", "agent", "files"]

@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--reregister", action="store_true",
                    help="run nbgrader generate_assignment even if the gradebook's copy of the assignment is current")
     a.add_argument("--no-progress", action="store_true")
-    a.add_argument("--no-test-guard", action="store_true",
-                   help="do not restore the instructor's names before test cells (to measure what it prevents)")
+    a.add_argument("--tests-in-kernel", action="store_true",
+                   help="run the test cells in the student's kernel, as plain nbgrader does, instead of the remote "
+                        "checker (UNSAFE: the answers can patch the tests; to measure what the checker costs)")
     s = sub.add_parser("summary", help="rewrite grading/summary-<assignment>.csv from the state files")
     s.add_argument("assignment")
     s.add_argument("--root", type=Path, default=None)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         root=root, assignment=args.assignment, workers=args.workers, sandboxed=not args.unsandboxed,
         db_url=args.db, timeout=args.timeout, force=args.force, retry_failed=args.retry_failed,
         shard=args.shard, students=args.student, max_output_chars=args.max_output_chars,
-        submission_timeout=args.submission_timeout, uid_base=args.uid_base, progress=not args.no_progress, guard=not args.no_test_guard, reregister=args.reregister,
+        submission_timeout=args.submission_timeout, uid_base=args.uid_base, progress=not args.no_progress, remote_tests=not args.tests_in_kernel, reregister=args.reregister,
         limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20,
                       tmp=args.tmp_mb * 2**20, cwd=args.cwd_mb * 2**20),
         file_limits=FileLimits(max_files=args.max_files, max_bytes=args.max_submission_mb * 2**20),

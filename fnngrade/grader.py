@@ -63,7 +63,7 @@ class Options:
     uid_base: int = 64000
     limits: Limits = field(default_factory=Limits)
     progress: bool = True
-    guard: bool = True
+    remote_tests: bool = True
     reregister: bool = False
     file_limits: FileLimits = field(default_factory=FileLimits)
     db_wait: float = 60.0
@@ -815,7 +815,7 @@ class _Run:
                         "db_url": "sqlite:///" + str(roots[k] / "grading" / "gradebook.db"),
                         "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
                         "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
-                        "uid": uids[k], "limits": asdict(o.limits), "guard": o.guard,
+                        "uid": uids[k], "limits": asdict(o.limits), "remote_tests": o.remote_tests,
                         "sockbase": scratch.sockbase(k), "budget": budget, "file_limits": asdict(o.file_limits),
                     }
                     log = self.base / "logs" / f"worker{_shard_tag(o)}-{k}.log"

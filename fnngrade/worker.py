@@ -318,8 +318,7 @@ class Worker:
         cfg.Execute.timeout = int(self.s["timeout"])
         cfg.Execute.interrupt_on_timeout = True
         cfg.SafeExecute.kernel_name = KERNEL_NAME
-        if "guard_tests" in SafeExecute.class_trait_names():
-            cfg.SafeExecute.guard_tests = bool(self.s.get("guard", True))
+        cfg.SafeExecute.remote_tests = bool(self.s.get("remote_tests", True))
         if "kernel_cwd" in SafeExecute.class_trait_names():
             # the kernel starts in the throwaway copy, never in the autograded folder
             cfg.SafeExecute.kernel_cwd = kernel_cwd
