@@ -150,6 +150,10 @@ class SafeExecute(Execute):
             kwargs["cwd"] = self.kernel_cwd
         return await super().async_start_new_kernel(**kwargs)
 
+    # nbclient binds its synchronous start_new_kernel (which nbconvert calls) to the base class's
+    # coroutine, so the override above needs its own synchronous twin to take effect
+    start_new_kernel = run_sync(async_start_new_kernel)
+
     # -- the remote checker's transport (see fnngrade.remote) ----------------------------------------
 
     def _install_agent(self) -> bool:
