@@ -1068,7 +1068,7 @@ class Sequential:
                     else:
                         wait += 1
                 if bar is not None:
-                    bar.set_postfix(postfix, refresh=False)
+                    bar.set_postfix(postfix)  # drawn every epoch: the bar never shows a stale line
                     bar.update(1)
                 if patience is not None and wait >= patience:
                     history.stopped_early = epoch < epochs
