@@ -87,6 +87,19 @@ answers = {"layer": (50, 30)}
 '''
 
 
+@pytest.fixture(autouse=True)
+def _warnings_state():
+    """The in-process 'kernel' thread records warnings with warnings.catch_warnings, which swaps
+    process-wide state and is not thread-safe: put that state back for the tests that follow."""
+    import warnings
+
+    filters, show = list(warnings.filters), warnings.showwarning
+    yield
+    warnings.filters[:] = filters
+    warnings.showwarning = show
+    warnings._filters_mutated()
+
+
 class LocalHost:
     """Stands in for SafeExecute: the 'kernel' is a thread of this process serving the socket."""
 
