@@ -140,7 +140,10 @@ def checker(tmp_path):
         if state["session"] is None:
             path = str(tmp_path / f"c{len(os.listdir(tmp_path))}.sock")
             session = remote.Session(path, host)
-            threading.Thread(target=kernel.serve, args=(path,), daemon=True).start()
+            # The agent keeps one connection in module state, as in a kernel (which serves one
+            # session at a time); the thread must be gone before the next session starts.
+            state["thread"] = threading.Thread(target=kernel.serve, args=(path,), daemon=True)
+            state["thread"].start()
             session.accept(None, deadline)
             state["session"] = session
         return state["session"].request(payload, on_input, deadline)
@@ -158,11 +161,14 @@ def checker(tmp_path):
             if state["session"] is not None:
                 state["session"].close()
                 state["session"] = None
+                state["thread"].join(30)
+                assert not state["thread"].is_alive(), "the agent's serve loop did not end with its session"
 
     c.run = run_and_close
     yield c
     if state["session"] is not None:
         state["session"].close()
+        state["thread"].join(30)
 
 
 def run(c: Checker, code: str) -> list[dict]:
