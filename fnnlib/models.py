@@ -31,7 +31,6 @@ early stopping, a progress bar and a summary table.
 from __future__ import annotations
 
 import math
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -43,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from fnnlib import activations as _activations
 from fnnlib import losses as _losses
 from fnnlib import network as _network
+from fnnlib._progress import progress_bar
 from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng, shape_str
 from fnnlib.params import param_breakdown
 from fnnlib.train import History
@@ -933,7 +933,7 @@ class Sequential:
             validation data.
         verbose : bool, default True
             Show a progress bar (one step per epoch, with the latest losses and
-            accuracies) from ``tqdm.auto``: a widget in Jupyter, text on
+            accuracies) from tqdm: a widget in a Jupyter kernel, text on
             **stdout** elsewhere, never stderr (nbgrader gives 0 points to a
             cell that writes to stderr). ``verbose=False`` writes nothing at all.
 
@@ -1017,9 +1017,7 @@ class Sequential:
         best_loss, best_params, wait = math.inf, None, 0
         bar = None
         if verbose:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stdout)
+            bar = progress_bar(epochs, "epochs", "epoch")
         try:
             for epoch in range(1, epochs + 1):
                 perm = gen.permutation(N) if shuffle else np.arange(N)

@@ -28,7 +28,6 @@ modified.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from fnnlib import losses as _losses
+from fnnlib._progress import progress_bar
 from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng
 from fnnlib.network import (
     Params,
@@ -537,9 +537,7 @@ def train(
     wait = 0
     bar = None
     if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, file=sys.stdout, desc="epochs")
+        bar = progress_bar(epochs, "epochs")
 
     try:
         for epoch in range(1, epochs + 1):

@@ -327,6 +327,26 @@ def test_fit_progress_bar_goes_to_stdout_never_stderr(capsys, moons):
     assert "epochs" in captured.out and "val_accuracy" in captured.out
 
 
+def test_fit_progress_bar_stays_text_when_a_kernel_module_is_imported(capsys, moons):
+    """Importing ipykernel's shell module (as tests/test_kernelspec.py does) must not turn the bar into
+    a notebook widget outside a kernel: tqdm.auto did, and printed only the widget's 0 % line."""
+    import importlib
+
+    from fnnlib._progress import in_jupyter_kernel
+
+    pytest.importorskip("ipykernel")
+    importlib.import_module("ipykernel.zmqshell")
+    assert not in_jupyter_kernel()
+    X, y = moons
+    model = Sequential([Dense(4, activation="relu", input_dim=2), Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"])
+    model.fit(X, y, epochs=3, validation_split=0.1, rng=0, verbose=True)
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    last = captured.out.replace("\r", "\n").strip().splitlines()[-1]
+    assert "3/3" in last and "val_accuracy" in last, captured.out
+
+
 # ---------------------------------------------------------------------------
 # clear errors
 # ---------------------------------------------------------------------------
