@@ -13,6 +13,7 @@
 #   make feedback A=<id>     write HTML feedback for <id>'s graded submissions (no hidden tests, offline math)
 #   make grades              export every grade to grading/grades.csv
 #   make bench               run the benchmarks in benchmarks/ and print their tables
+#   make site                build the course website into build/site/ (offline, warnings are errors)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -23,6 +24,7 @@ BIN    := $(VENV)/bin
 STUDENT_STAMP := $(VENV)/.installed-student
 STAMP         := $(VENV)/.installed-instructor
 TEST_STAMP    := $(VENV)/.installed-test
+SITE_STAMP    := $(VENV)/.installed-site
 PIP_INSTALL   := $(BIN)/python -m pip install --disable-pip-version-check
 JOBS   ?= 2
 # The kernel every notebook names in its metadata (tests/test_kernelspec.py keeps the two equal):
@@ -34,7 +36,7 @@ KERNEL_DISPLAY := Python 3 (ipykernel)
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 KERNEL_JSON := $(VENV)/share/jupyter/kernels/$(KERNEL_NAME)/kernel.json
 
-.PHONY: lectures help lab instructor test test-fast release autograde autograde-plain feedback grades bench clean venv
+.PHONY: site lectures help lab instructor test test-fast release autograde autograde-plain feedback grades bench clean venv
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
@@ -57,8 +59,8 @@ $(STAMP): $(STUDENT_STAMP) | $(KERNEL_JSON)
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
-	@echo "==> adding the test tools to $(VENV) (pyproject.toml [test])"
-	@$(PIP_INSTALL) --quiet -e '.[instructor,test]'
+	@echo "==> adding the test tools to $(VENV) (pyproject.toml [test], and [site]: the tests build the website)"
+	@$(PIP_INSTALL) --quiet -e '.[instructor,test,site]'
 	@touch $@
 
 $(KERNEL_JSON): $(STUDENT_STAMP) Makefile
@@ -144,6 +146,17 @@ grades: $(STAMP)
 	@mkdir -p grading
 	@$(NBGRADER) export --to grading/grades.csv
 	@echo "==> grades exported to grading/grades.csv"
+
+# The course website (tools/site.py, site/): Sphinx + MyST-NB render the committed lectures, the
+# student release and the guides into build/site/ (ignored by git), from stored outputs, offline.
+$(SITE_STAMP): $(STUDENT_STAMP)
+	@echo "==> adding the website tools to $(VENV) (pyproject.toml [site]: Sphinx, MyST-NB, sphinx-book-theme)"
+	@$(PIP_INSTALL) --quiet -e '.[site]'
+	@touch $@
+
+site: $(SITE_STAMP)
+	@echo "==> building the course website into build/site/ (Sphinx, warnings are errors)"
+	@$(BIN)/python tools/site.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
