@@ -1,0 +1,82 @@
+"""Sphinx configuration of the course website (built by ``make site``, i.e. ``python tools/site.py``).
+
+The sources are not this folder: tools/site.py stages them (the landing page with the course map,
+the lectures, the assignments' student release, the glossary, the instructor guides) into a
+scratch folder and runs ``sphinx-build -c site <staged> build/site``. This file and ``_static/``
+are the only Sphinx sources kept here.
+
+Everything the pages load is in the built folder: no CDN, no web font service, no widget manager.
+Math is typeset by the MathJax 3.2.2 that fnngrade vendors for its feedback pages (SVG output:
+no font files); the Chinese key terms use the reader's installed CJK fonts (_static/course.css).
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+project = "Feedforward neural networks"
+author = "fnn-course"
+copyright = "fnn-course (MIT licence)"
+language = "en"
+
+extensions = ["myst_nb"]
+
+# Notebooks are shown with their stored outputs: nothing is executed at build time.
+nb_execution_mode = "off"
+# Markdown outputs (text/markdown) are parsed like the notebooks' own Markdown cells, math included.
+nb_render_markdown_format = "myst"
+# Interactive explorers (ipywidgets) show their static fallback (a stored figure, HTML or text):
+# the widget view and any JavaScript output are never chosen, and no widget manager is loaded
+# (MyST-NB's default loads RequireJS and the ipywidgets HTML manager from CDNs).
+nb_mime_priority_overrides = [
+    ("html", "application/vnd.jupyter.widget-view+json", None),
+    ("html", "application/javascript", None),
+]
+nb_ipywidgets_js = {}
+nb_merge_streams = True
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "attrs_inline"]
+myst_heading_anchors = 3
+# MathJax also typesets the math of HTML outputs (a quiz's static fallback), not only MyST's math.
+myst_mathjax_classes = "tex2jax_process|mathjax_process|math|output_area|text_html"
+
+# MathJax 3.2.2 from fnngrade/static/mathjax, copied into _static/mathjax/ (html_static_path).
+mathjax_path = "mathjax/tex-svg-full.js"
+mathjax3_config = {
+    "tex": {
+        "inlineMath": [["\\(", "\\)"]],
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": True,
+    },
+    # one copy of each glyph's path per page, not one per formula
+    "svg": {"fontCache": "global"},
+}
+
+templates_path = ["_templates"]
+# _notebooks/ holds the untouched notebooks offered for download; they are not pages.
+exclude_patterns = ["_notebooks/**", "**.ipynb_checkpoints"]
+# The lectures put "### Learning objectives" and "### Key terms" under their "# Unit N" title on
+# purpose; MyST's heading-level check is a style note, not a broken page.
+suppress_warnings = ["myst.header"]
+
+html_theme = "sphinx_book_theme"
+html_title = "Feedforward neural networks"
+html_static_path = ["_static", str(ROOT / "fnngrade" / "static")]
+html_css_files = ["course.css"]
+html_copy_source = False  # the download links offer the original notebooks, not Sphinx's copies
+html_show_sourcelink = False
+html_last_updated_fmt = None
+html_permalinks_icon = "#"
+html_context = {"default_mode": "light"}
+html_theme_options = {
+    "home_page_in_toc": True,
+    "show_toc_level": 2,
+    "use_download_button": False,
+    "use_fullscreen_button": False,
+    "use_repository_button": False,
+    "use_issues_button": False,
+    "use_edit_page_button": False,
+    "navigation_with_keys": False,
+    "show_navbar_depth": 1,
+    "article_header_end": ["toggle-secondary-sidebar"],
+}
