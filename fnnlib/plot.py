@@ -14,6 +14,8 @@ example; labels ``y`` of shape (N,).
 - :func:`loss_surface`: a loss over two parameters, contour or 3-D (Unit 7).
 - :func:`training_curves`, :func:`confusion_matrix`, :func:`image_grid`:
   the diagnostics of a trained model (Unit 8).
+- :func:`explorer`: a figure with sliders that redraw it in a running kernel,
+  stored as an ordinary figure so it shows without one (Units 1-3, 7).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ __all__ = [
     "confusion_matrix",
     "image_grid",
     "network_diagram",
+    "explorer",
+    "Explorer",
 ]
 
 #: One colour per class, the same in every figure (class 0 blue, class 1 orange, ...).
@@ -85,12 +89,22 @@ COURSE_STYLE: Mapping[str, Any] = MappingProxyType(
 )
 
 
-def use_course_style() -> None:
-    """Apply :data:`COURSE_STYLE` to matplotlib's global settings.
+def use_course_style(*, retina: bool = True) -> None:
+    """Apply :data:`COURSE_STYLE` to matplotlib's global settings; in IPython, store figures at 2×.
 
-    The only function in fnnlib that changes global state; the lectures call
-    it once at the top. To style a single figure instead, use
+    The only function in fnnlib that changes global state; every lecture calls
+    it once in its first cell. To style a single figure instead, use
     ``with plt.rc_context(COURSE_STYLE): ...``.
+
+    Parameters
+    ----------
+    retina : bool, default True
+        Inside IPython (a notebook), make the inline backend store each figure
+        as a PNG with twice the pixels in each direction, displayed at the
+        normal size (the "retina" format), so figures stay sharp on
+        high-density screens and when zoomed. Outside IPython nothing else
+        changes. A figure of w × h inches at ``figure.dpi`` = d is stored as
+        (2·w·d) × (2·h·d) pixels, about twice the bytes of the 1× PNG.
 
     Returns
     -------
@@ -98,8 +112,9 @@ def use_course_style() -> None:
 
     Notes
     -----
-    Equivalent to ``plt.rcParams.update(COURSE_STYLE)``; undo it with
-    ``plt.rcdefaults()``.
+    Equivalent to ``plt.rcParams.update(COURSE_STYLE)`` followed, in IPython,
+    by ``%config InlineBackend.figure_formats = {'retina'}``; undo the first
+    with ``plt.rcdefaults()``.
 
     Examples
     --------
@@ -109,6 +124,29 @@ def use_course_style() -> None:
     True
     """
     plt.rcParams.update(dict(COURSE_STYLE))
+    if retina:
+        _use_retina_figures()
+
+
+def _use_retina_figures() -> bool:
+    """Switch IPython's inline backend to 2× PNGs; False (and no change) outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    try:
+        from IPython.core.pylabtools import select_figure_formats
+        from matplotlib_inline.config import InlineBackend
+    except ImportError:  # pragma: no cover - matplotlib-inline comes with ipykernel
+        return False
+    config = InlineBackend.instance(parent=shell)
+    # Stored in the backend's configuration so a later `%matplotlib inline` keeps it, and applied now.
+    config.figure_formats = {"retina"}
+    select_figure_formats(shell, {"retina"}, **config.print_figure_kwargs)
+    return True
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1186,3 +1224,200 @@ def network_diagram(
     arch = "-".join(str(m) for m in sizes)
     ax.set_title(title if title is not None else f"Network {arch}: L = {L} layers, P = {P} parameters")
     return ax
+
+
+# ----------------------------------------------------------------------------- explorers
+
+
+def _live_kernel() -> bool:
+    """True inside a running Jupyter kernel that has ipywidgets."""
+    try:
+        from IPython import get_ipython
+
+        import ipywidgets  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _check_controls(controls: Any, func: str) -> dict[str, tuple[str, Any]]:
+    """``{name: ("int"|"float", (lo, hi, step, default)) or ("choice", (options, default))}``."""
+    if not isinstance(controls, Mapping) or not controls:
+        raise TypeError(
+            f"{func}: controls must be a non-empty dict such as {{'gamma': (0.0, 1.0, 0.05, 0.1)}} "
+            f"(min, max, step, default) or {{'act': ['relu', 'tanh']}} (options, first is the default), "
+            f"got {controls!r}."
+        )
+    out: dict[str, tuple[str, Any]] = {}
+    for name, spec in controls.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{func}: control name {name!r} must be a valid keyword-argument name of draw.")
+        if isinstance(spec, (list, tuple)) and spec and all(isinstance(o, str) for o in spec):
+            out[name] = ("choice", (list(spec), spec[0]))
+            continue
+        if not (isinstance(spec, tuple) and len(spec) == 4 and all(
+                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in spec)):
+            raise ValueError(
+                f"{func}: control {name!r} = {spec!r}; expected (min, max, step, default) numbers "
+                "or a list of option strings."
+            )
+        lo, hi, step, default = spec
+        if not (lo < hi and step > 0 and lo <= default <= hi):
+            raise ValueError(
+                f"{func}: control {name!r} = {spec!r} needs min < max, step > 0 and min <= default <= max."
+            )
+        kind = "int" if all(isinstance(v, (int, np.integer)) for v in spec) else "float"
+        out[name] = (kind, (lo, hi, step, default))
+    return out
+
+
+class Explorer:
+    """What :func:`explorer` returns: the current values, the sliders, and :meth:`redraw`.
+
+    Attributes
+    ----------
+    values : dict
+        The control values of the figure on display.
+    widgets : dict
+        One ipywidgets control per name (empty outside a running kernel).
+    """
+
+    def __init__(self, draw: Callable[..., Figure], specs: dict[str, tuple[str, Any]],
+                 labels: Mapping[str, str], handle: Any) -> None:
+        self._draw = draw
+        self._specs = specs
+        self._labels = dict(labels)
+        self.handle = handle
+        self.values: dict[str, Any] = {n: spec[1][-1] for n, spec in specs.items()}
+        self.widgets: dict[str, Any] = {}
+
+    def figure(self, **values: Any) -> Figure:
+        """Draw (and return, not display) the figure for the current values updated by ``values``."""
+        unknown = sorted(set(values) - set(self._specs))
+        if unknown:
+            raise TypeError(f"Explorer: unknown control(s) {unknown}; the controls are {sorted(self._specs)}.")
+        merged = {**self.values, **values}
+        fig = self._draw(**merged)
+        if not isinstance(fig, Figure):
+            raise TypeError(
+                f"explorer: draw(**values) must return a matplotlib Figure (end it with `return fig`; do not call plt.show), "
+                f"got {type(fig).__name__}."
+            )
+        return fig
+
+    def redraw(self, **values: Any) -> None:
+        """Set some controls, draw the figure again and replace the displayed one."""
+        fig = self.figure(**values)
+        self.values.update(values)
+        if self.handle is not None:
+            self.handle.update(fig)
+        plt.close(fig)
+
+    def _build_widgets(self) -> Any:
+        import ipywidgets as w
+
+        for name, (kind, spec) in self._specs.items():
+            label = self._labels.get(name, name)
+            common = dict(description=label, continuous_update=False, style={"description_width": "initial"})
+            if kind == "choice":
+                widget = w.Dropdown(options=spec[0], value=spec[1], description=label)
+            elif kind == "int":
+                lo, hi, step, default = (int(v) for v in spec)
+                widget = w.IntSlider(min=lo, max=hi, step=step, value=default, **common)
+            else:
+                lo, hi, step, default = (float(v) for v in spec)
+                widget = w.FloatSlider(min=lo, max=hi, step=step, value=default, readout_format=".3g", **common)
+            widget.observe(self._on_change(name), names="value")
+            self.widgets[name] = widget
+        box = w.HBox(list(self.widgets.values()), layout=w.Layout(flex_flow="row wrap"))
+        box.add_class("fnn-explorer")
+        return box
+
+    def _on_change(self, name: str) -> Callable[[Any], None]:
+        def handler(change: Any) -> None:
+            self.redraw(**{name: change["new"]})
+
+        return handler
+
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"Explorer({vals})"
+
+    def _ipython_display_(self) -> None:  # the figure and the sliders are already displayed
+        return None
+
+
+def explorer(
+    draw: Callable[..., Figure],
+    controls: Mapping[str, Any],
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> Explorer:
+    """Display ``draw(**defaults)`` as a stored figure, plus sliders that redraw it in a running kernel.
+
+    The figure for the default values is displayed as an ordinary figure output
+    (PNG), so it is stored in the notebook and shows without a kernel (a static
+    web page, JupyterLab before anything runs, nbval). In a running kernel with
+    ipywidgets, a row of sliders follows it; moving one redraws the figure in
+    place (the same output is updated through its display id).
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(**values) -> Figure``: a new figure for the given control values.
+        Put the values in the title so every stored figure says what it shows.
+    controls : dict
+        ``name -> (min, max, step, default)`` for a slider (all ints give an
+        integer slider), or ``name -> [option, ...]`` for a drop-down whose
+        first option is the default. Names are ``draw``'s keyword arguments.
+    labels : dict, optional
+        Slider labels, e.g. ``{"gamma": "γ"}``; default the names.
+
+    Returns
+    -------
+    Explorer
+        Its ``values``, ``widgets`` and ``redraw(**values)``; displaying it
+        shows nothing more.
+
+    Examples
+    --------
+    >>> def draw(w=1.0):
+    ...     fig, ax = plt.subplots()
+    ...     ax.plot([0, 1], [0, w])
+    ...     ax.set_title(f"w = {w}")
+    ...     return fig
+    >>> ex = explorer(draw, {"w": (-2.0, 2.0, 0.5, 1.0)})  # outside Jupyter: prints the figure's repr
+    Figure(640x480)
+    >>> ex.values
+    {'w': 1.0}
+    """
+    func = "explorer"
+    if not callable(draw):
+        raise TypeError(f"{func}: draw must be a function draw(**values) -> Figure, got {type(draw).__name__}.")
+    specs = _check_controls(controls, func)
+    labels = {} if labels is None else dict(labels)
+    stray = sorted(set(labels) - set(specs))
+    if stray:
+        raise ValueError(f"{func}: labels {stray} name no control; the controls are {sorted(specs)}.")
+    from IPython.display import display
+
+    ex = Explorer(draw, specs, labels, handle=None)
+    fig = ex.figure()
+    ex.handle = display(fig, display_id=True)
+    plt.close(fig)
+    if _live_kernel():
+        box = ex._build_widgets()
+        names = ", ".join(labels.get(n, n) for n in specs)
+        display(
+            {
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "model_id": box.model_id,
+                },
+                "text/plain": f"[sliders {names}: run the notebook to redraw the figure above]",
+            },
+            raw=True,
+        )
+    return ex

@@ -567,3 +567,129 @@ def test_module_exports():
     assert expected <= set(plot.__all__)
     for name in plot.__all__:
         assert hasattr(plot, name)
+
+
+# ----------------------------------------------------------------------------- retina figures and explorers
+
+
+def test_use_course_style_outside_ipython_changes_no_display_setting():
+    from fnnlib.plot import _use_retina_figures
+
+    with plt.rc_context():
+        use_course_style()  # no IPython shell in this process: only rcParams
+    assert _use_retina_figures() is False
+
+
+def _run_in_kernel(*sources):
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    return nb
+
+
+def _png_size(b64):
+    import base64
+    import struct
+
+    raw = base64.b64decode(b64)
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", raw[16:24])
+
+
+def test_in_a_kernel_figures_are_stored_at_twice_the_pixels_and_explorer_redraws_in_place():
+    setup = (
+        "%matplotlib inline\n"
+        "import matplotlib.pyplot as plt\nfrom fnnlib import plot as fplot\n"
+        "fplot.use_course_style()\nplt.rcParams.update({'figure.dpi': 80})\n"
+        "fig, ax = plt.subplots(figsize=(4, 2), layout='constrained')\nax.plot([0, 1], [0, 1])\nplt.show()"
+    )
+    explore = (
+        "def draw(w=1.0, kind='line'):\n"
+        "    fig, ax = plt.subplots(figsize=(3, 2))\n"
+        "    ax.plot([0, 1], [0, w], '-' if kind == 'line' else 'o')\n"
+        "    ax.set_title(f'w = {w}')\n"
+        "    return fig\n"
+        "ex = fplot.explorer(draw, {'w': (-2.0, 2.0, 0.5, 1.0), 'kind': ['line', 'dots']}, labels={'w': 'weight w'})\n"
+        "ex"
+    )
+    move = "ex.widgets['w'].value = -1.5\nprint(ex.values)"
+    nb = _run_in_kernel(setup, explore, move)
+    (fig_out,) = [o for o in nb.cells[0].outputs if "image/png" in o.get("data", {})]
+    w, h = _png_size(fig_out.data["image/png"])
+    meta = fig_out.metadata["image/png"]
+    assert (w, h) == (2 * meta["width"], 2 * meta["height"]), "retina: stored pixels are twice the displayed size"
+    assert abs(meta["width"] - 4 * 80) <= 20  # displayed at the figure's own size (bbox "tight" pads or trims)
+
+    outs = nb.cells[1].outputs
+    assert len(outs) == 2, [list(o.get("data", {})) for o in outs]
+    figure, sliders = outs
+    assert "image/png" in figure.data and figure.data["text/plain"].startswith("<Figure size")
+    assert "application/vnd.jupyter.widget-view+json" in sliders.data
+    assert sliders.data["text/plain"] == "[sliders weight w, kind: run the notebook to redraw the figure above]"
+    # moving the slider in cell 3 replaced the figure stored in cell 2 (same display id)
+    assert nb.cells[2].outputs[0].text.strip() == "{'w': -1.5, 'kind': 'line'}"
+    before = _run_in_kernel(setup, explore).cells[1].outputs[0].data["image/png"]
+    assert figure.data["image/png"] != before
+
+
+def test_explorer_outside_a_kernel_shows_the_default_figure_and_redraws():
+    calls = []
+
+    def draw(w=0.0, act="relu"):
+        calls.append((w, act))
+        fig, ax = plt.subplots()
+        ax.set_title(f"w = {w}, {act}")
+        return fig
+
+    from fnnlib.plot import explorer
+
+    ex = explorer(draw, {"w": (-1.0, 1.0, 0.25, 0.5), "act": ["tanh", "relu"]})
+    assert calls == [(0.5, "tanh")] and ex.values == {"w": 0.5, "act": "tanh"} and ex.widgets == {}
+    assert not plt.get_fignums(), "the explorer closes the figures it draws"
+    ex.redraw(w=-1.0)
+    assert calls[-1] == (-1.0, "tanh") and ex.values["w"] == -1.0
+    pytest.importorskip("ipywidgets")
+    box = ex._build_widgets()
+    assert len(box.children) == 2
+    ex.widgets["act"].value = "relu"
+    assert calls[-1] == (-1.0, "relu")
+    assert isinstance(ex.widgets["w"].value, float)
+    ints = explorer(lambda n=3: plt.figure(), {"n": (1, 9, 1, 3)})
+    ints._build_widgets()
+    assert type(ints.widgets["n"]).__name__ == "IntSlider"
+
+
+@pytest.mark.parametrize(
+    "controls, pattern",
+    [
+        ({}, "non-empty dict"),
+        ([("w", 1)], "non-empty dict"),
+        ({"w": (0, 1)}, r"expected \(min, max, step, default\)"),
+        ({"w": (1.0, 0.0, 0.1, 0.5)}, "min < max"),
+        ({"w": (0.0, 1.0, 0.1, 2.0)}, "min <= default <= max"),
+        ({"not a name": (0.0, 1.0, 0.1, 0.5)}, "valid keyword-argument name"),
+    ],
+)
+def test_explorer_bad_controls(controls, pattern):
+    from fnnlib.plot import explorer
+
+    with pytest.raises((TypeError, ValueError), match=pattern):
+        explorer(lambda **kw: plt.figure(), controls)
+
+
+def test_explorer_bad_draw_and_labels():
+    from fnnlib.plot import explorer
+
+    with pytest.raises(TypeError, match="must return a matplotlib Figure"):
+        explorer(lambda w: None, {"w": (0.0, 1.0, 0.1, 0.5)})
+    with pytest.raises(TypeError, match="draw must be a function"):
+        explorer("draw", {"w": (0.0, 1.0, 0.1, 0.5)})
+    with pytest.raises(ValueError, match=r"labels \['v'\] name no control"):
+        explorer(lambda w: plt.figure(), {"w": (0.0, 1.0, 0.1, 0.5)}, labels={"v": "v"})
+    ex = explorer(lambda w: plt.figure(), {"w": (0.0, 1.0, 0.1, 0.5)})
+    with pytest.raises(TypeError, match=r"unknown control\(s\) \['v'\]"):
+        ex.redraw(v=1)
