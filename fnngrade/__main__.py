@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .files import FileLimits
 from .grader import EXIT_DISK_FULL, Options, autograde, format_summary, sandbox_selftest, write_summary
+from .engine import WORKER_COMMAND
 from .sandbox import Limits
 
 
@@ -19,30 +20,28 @@ def _root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def _shard(text: str) -> tuple[int, int]:
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard takes i/n, e.g. 1/3; got {text!r}") from None
-    if not 1 <= i <= n:
-        raise argparse.ArgumentTypeError(f"--shard i/n needs 1 <= i <= n; got {text!r}")
-    return i, n
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fnngrade", description="Sandboxed, parallel nbgrader autograding.")
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("autograde", help="grade every submission under grading/submitted/*/<assignment>/")
     a.add_argument("assignment")
     a.add_argument("--root", type=Path, default=None, help="course root (default: the folder with nbgrader_config.py)")
-    a.add_argument("--workers", type=int, default=0, help="parallel workers (default: number of cores)")
+    a.add_argument("--workers", type=int, default=0,
+                   help="worker processes of the local Dask cluster (default: number of cores; "
+                        "ignored with --scheduler, where the cluster's workers grade)")
+    a.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a running Dask cluster, e.g. tcp://host:8786 or tls://host:8786, whose workers "
+                        "were started with `%s` (see README); default: a local cluster on this host" % WORKER_COMMAND)
+    a.add_argument("--tls-ca-file", default=None, help="with a tls:// --scheduler: the CA certificate")
+    a.add_argument("--tls-cert", default=None, help="with a tls:// --scheduler: this client's certificate")
+    a.add_argument("--tls-key", default=None, help="with a tls:// --scheduler: this client's private key")
     a.add_argument("--unsandboxed", action="store_true", help="run student code WITHOUT the bubblewrap jail")
     a.add_argument("--db", default=None, help="gradebook URL (default: $FNN_GRADEBOOK_URL or grading/gradebook.db)")
     a.add_argument("--timeout", type=int, default=int(os.environ.get("FNN_CELL_TIMEOUT", "60")),
                    help="seconds per cell (default: $FNN_CELL_TIMEOUT or 60)")
     a.add_argument("--force", action="store_true", help="regrade submissions that already have a state")
     a.add_argument("--retry-failed", action="store_true", help="regrade every submission not in state 'graded'")
-    a.add_argument("--shard", type=_shard, default=(1, 1), help="grade only shard i of n (1-based), e.g. 2/3")
+    a.add_argument("--shard", default=None, help=argparse.SUPPRESS)  # gone: says what replaces it
     a.add_argument("--student", action="append", default=None, help="grade only this student (repeatable)")
     a.add_argument("--max-output-chars", type=int, default=10_000, help="output characters kept per cell")
     a.add_argument("--mem-mb", type=int, default=Limits.mem // 2**20, help="kernel address space (RLIMIT_AS)")
@@ -84,13 +83,26 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) < 0:
             p.error(f"--{name.replace('_', '-')} must be 0 or more; got {getattr(args, name)}")
 
+    if args.shard is not None:
+        p.error("--shard is gone: several hosts now grade one batch on a Dask cluster. Start `dask scheduler` on "
+                f"one host and `{WORKER_COMMAND}` on each grading host, then run this command with "
+                "--scheduler tcp://HOST:8786 (README, 'Several hosts'); --student ID picks students by hand")
+    security = None
+    if args.tls_ca_file or args.tls_cert or args.tls_key:
+        if not (args.tls_ca_file and args.tls_cert and args.tls_key):
+            p.error("--tls-ca-file, --tls-cert and --tls-key go together (the cluster's CA, this client's "
+                    "certificate and key)")
+        from distributed.security import Security
+
+        security = Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert,
+                            tls_client_key=args.tls_key, require_encryption=True)
     if not (root / "solutions" / args.assignment).is_dir():
         print(f"fnngrade: no assignment {args.assignment!r} under {root / 'solutions'}", file=sys.stderr)
         return 2
     if args.unsandboxed:
         print("fnngrade: WARNING: --unsandboxed: student code runs with this user's rights "
               "(it can read solutions/ and the gradebook); resource limits still apply", file=sys.stderr)
-    else:
+    elif not args.scheduler:  # on a cluster, each worker checks its own host and leaves if it cannot jail
         why = sandbox_selftest()
         if why:
             print(f"fnngrade: refusing to run student code unsandboxed: {why}.\n"
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     o = Options(
         root=root, assignment=args.assignment, workers=args.workers, sandboxed=not args.unsandboxed,
         db_url=args.db, timeout=args.timeout, force=args.force, retry_failed=args.retry_failed,
-        shard=args.shard, students=args.student, max_output_chars=args.max_output_chars,
+        scheduler=args.scheduler, security=security, students=args.student, max_output_chars=args.max_output_chars,
         submission_timeout=args.submission_timeout, uid_base=args.uid_base, progress=not args.no_progress, remote_tests=not args.tests_in_kernel, reregister=args.reregister,
         limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20,
                       tmp=args.tmp_mb * 2**20, cwd=args.cwd_mb * 2**20),

@@ -1,16 +1,20 @@
-"""The orchestrator: submissions -> workers -> state files -> course gradebook -> summary.
+"""The orchestrator: submissions -> Dask tasks -> state files -> course gradebook -> summary.
 
+The orchestrator is the Dask client (:mod:`fnngrade.engine`): it submits one task per submission
+to a local cluster of worker processes or to a running cluster (``--scheduler``), and records each
+result as it arrives; it is the only writer of state files, autograded folders and the course
+gradebook. On each Dask worker process a grading host runs one fnngrade worker
+(:mod:`fnngrade.worker`) and takes only results that come on that worker's pipe signed with this
+run's secret, for the job that worker is doing now (:class:`ResultReader`, :func:`classify`).
 What the orchestrator trusts: its own list of submissions (folders under
-``grading/submitted/*/<assignment>/``, never followed through a link), and results that come on
-the worker's result pipe signed with this run's secret (:mod:`fnngrade.worker`), for the job that
-worker is doing now. It never takes a path from a result: it knows where each worker's autograded
-folder is and which student each job is for. It survives any one submission: every exception
-while handling one becomes that submission's ``crashed`` state with the reason; a disk that is
-full stops the batch cleanly (exit status 3) with everything recorded so far kept; a gradebook
-that stays locked past ``--db-wait`` seconds leaves results in their state files, merged by the
-next run.
+``grading/submitted/*/<assignment>/``, never followed through a link), and task results signed
+with the run's secret for the job it submitted, whose fields it checks one by one. It never takes
+a path from a result: it knows which student each job is for, and the autograded files come back
+as bytes whose names are checked. It survives any one submission: every exception while handling
+one becomes that submission's ``crashed`` state with the reason; a disk that is full stops the
+batch cleanly (exit status 3) with everything recorded so far kept; a gradebook that stays locked
+past ``--db-wait`` seconds leaves results in their state files, merged by the next run.
 """
-
 from __future__ import annotations
 
 import csv
@@ -37,7 +41,7 @@ from pathlib import Path
 from .files import FileLimits, NotAFolder, copy_tree, display_id, hash_tree, is_disk_full, state_name
 from .sandbox import Limits, bwrap_argv, bwrap_path
 
-__all__ = ["Options", "STATES", "EXIT_DISK_FULL", "autograde", "select_shard", "write_summary", "sandbox_selftest",
+__all__ = ["Options", "STATES", "EXIT_DISK_FULL", "autograde", "write_summary", "sandbox_selftest",
            "submission_budget", "ResultReader", "classify", "UidLease", "clean_stale_scratch", "list_submissions"]
 
 STATES = ("graded", "timed out", "crashed", "malformed", "missing")
@@ -55,7 +59,8 @@ class Options:
     timeout: int = 60
     force: bool = False
     retry_failed: bool = False
-    shard: tuple[int, int] = (1, 1)
+    scheduler: str | None = None     # a running Dask scheduler (default: a local cluster)
+    security: object = None          # distributed.Security for --scheduler tls://...
     students: list[str] | None = None
     max_output_chars: int = 10_000
     interrupt_grace: int = 5
@@ -79,12 +84,6 @@ def submission_budget(o: Options) -> float:
     if o.submission_timeout:
         return float(o.submission_timeout)
     return max(300.0, 3.0 * (o.timeout + o.interrupt_grace) + 60.0)
-
-
-def select_shard(students: list[str], i: int, n: int) -> list[str]:
-    """Shard ``i`` of ``n`` (1-based): decided by the student id alone (crc32 of its bytes), so
-    every host agrees without seeing the same list of folders."""
-    return [s for s in students if zlib.crc32(os.fsencode(s)) % n == i - 1]
 
 
 def sandbox_selftest() -> str | None:
@@ -220,7 +219,7 @@ class UidLease:
     Each uid is a lock file ``<dir>/<uid>`` held with ``flock`` for the life of the run (the
     kernel releases it when the process ends, however it ends); a uid is skipped if another run
     holds it, if a process runs as it (a kernel of a run that was killed), or if it is an account
-    in the password database. Two runs on one host (two assignments, two shards) therefore never
+    in the password database. Two runs on one host (two assignments, two Dask worker processes) therefore never
     share a uid."""
 
     def __init__(self, base: int, n: int, *, span: int = 4096, dirs: tuple[str, ...] = UID_LEASE_DIRS):
@@ -278,18 +277,13 @@ class UidLease:
 # scratch folders of a run
 
 
-def _shard_tag(o: Options) -> str:
-    i, n = o.shard
-    return "" if n == 1 else f"-shard{i}of{n}"
-
-
 class Scratch:
     """This run's scratch: ``<base>/workers<tag>-XXXX/`` (worker roots) and a short socket folder
     ``/tmp/fnngrade-XXXX/`` (unix socket paths are limited to 108 bytes), recorded in the first.
     A lock file held for the run tells :func:`clean_stale_scratch` that it is alive."""
 
     def __init__(self, o: Options, base: Path):
-        self.dir = Path(tempfile.mkdtemp(prefix=f"workers{_shard_tag(o)}@{_host()}-", dir=base))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"workers@{_host()}-", dir=base))
         self._lock = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.sockets = tempfile.mkdtemp(prefix="fnngrade-")
@@ -324,7 +318,7 @@ def clean_stale_scratch(base: Path, *, min_age: float = 60.0) -> list[str]:
     """Remove the scratch folders of runs on this host that are no longer alive (killed,
     crashed); return them.
 
-    A run's folder (``workers[-shard]@<host>-XXXX``) is alive while its lock file is locked; one
+    A run's folder (``workers@<host>-XXXX``, one per grading host process) is alive while its lock file is locked; one
     without a lock file is removed once it is ``min_age`` seconds old (a run creates the lock
     right after the folder). Folders of other hosts (a course root shared between hosts) are left
     alone; folders of earlier fnngrade versions (no ``@host``) are removed after an hour."""
@@ -652,6 +646,7 @@ class _Run:
         self.base = o.root / "grading" / ".fnngrade" / o.assignment
         self.db_url = o.db_url or default_db_url(o.root)
         self.stop: str | None = None
+        self.cluster = None
         self.ignored: list[str] = []
         self.expected = sorted(p.name for p in (o.root / "solutions" / o.assignment).glob("*.ipynb"))
         self.out_limits = FileLimits(max_files=o.file_limits.max_files + 50,
@@ -661,11 +656,13 @@ class _Run:
     # -- recording -------------------------------------------------------------------------------
 
     def record(self, merger: Merger | None, sub: Submission, res: dict, worker_root: Path | None = None,
-               token: str | None = None) -> None:
+               token: str | None = None, files: list | None = None) -> None:
         """State file first (atomic), then the autograded folder, then the gradebook (merger).
+        The autograded folder comes either from a worker root on this host (``worker_root`` and
+        the job's ``token``) or as bytes from a Dask task (``files``, names checked part by part).
         Any failure becomes the submission's ``crashed`` state; a full disk stops the batch."""
         try:
-            self._record(merger, sub, res, worker_root, token)
+            self._record(merger, sub, res, worker_root, token, files)
         except Stop:
             raise
         except Exception as e:
@@ -673,12 +670,12 @@ class _Run:
                 raise Stop(f"the disk is full ({e}); recording {display_id(sub.student)} failed") from e
             fallback = {"state": "crashed", "reason": f"recording the result failed: {type(e).__name__}: {e}",
                         "notebooks": {}, "events": []}
-            self._record(merger, sub, fallback, None, None)
+            self._record(merger, sub, fallback, None, None, None)
 
-    def _record(self, merger, sub, res, worker_root, token) -> None:
+    def _record(self, merger, sub, res, worker_root, token, files=None) -> None:
         o = self.o
         allowed = ("state", "reason", "notebooks", "events", "timestamp", "seconds", "worker", "uid", "sandboxed",
-                   "copied", "traceback")
+                   "copied", "traceback", "host")
         out = {k: res[k] for k in allowed if k in res}
         out.setdefault("reason", "")
         out["student"] = sub.student
@@ -691,6 +688,9 @@ class _Run:
         src = worker_root / "grading" / "autograded" / token / o.assignment if worker_root and token else None
         if src is not None and res.get("autograded") and os.path.isdir(src):
             self._copy_out(src, dest)
+            out["autograded"] = str(dest)
+        elif files and res.get("autograded"):
+            self._write_out(files, dest)
             out["autograded"] = str(dest)
         else:
             if os.path.lexists(dest):
@@ -708,6 +708,14 @@ class _Run:
         if storable and merger is not None:
             merger.put(statefile, out)
 
+    def _replace(self, tmp: Path, dest: Path) -> None:
+        if os.path.lexists(dest):
+            if os.path.isdir(dest) and not os.path.islink(dest):
+                shutil.rmtree(dest)
+            else:
+                os.unlink(dest)
+        os.rename(tmp, dest)
+
     def _copy_out(self, src: Path, dest: Path) -> None:
         """The worker's autograded folder (root's, never seen by a kernel) into the course's,
         regular files only, bounded, through a temporary sibling and a rename."""
@@ -716,39 +724,46 @@ class _Run:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             copy_tree(src, tmp, self.out_limits)
-            if os.path.lexists(dest):
-                if os.path.isdir(dest) and not os.path.islink(dest):
-                    shutil.rmtree(dest)
-                else:
-                    os.unlink(dest)
-            os.rename(tmp, dest)
+            self._replace(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_out(self, files: list, dest: Path) -> None:
+        """A Dask task's autograded files (checked names, bounded) into the course's folder,
+        through a temporary sibling and a rename."""
+        from .engine import write_files
+
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{self.o.assignment}.fnngrade-{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            write_files(files, tmp, max_files=self.out_limits.max_files, max_bytes=self.out_limits.max_bytes)
+            self._replace(tmp, dest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
     # -- the gradebook at start ---------------------------------------------------------------------
 
-    def prepare_gradebooks(self, roots: list[Path]) -> str | None:
-        """Register the assignment in the course gradebook if needed and give every worker a
-        gradebook with its definition. If the course gradebook stays unavailable for ``db_wait``
-        seconds, worker 0's gradebook is made from the source instead and the reason returned
-        (results then stay in the state files until a later run merges them)."""
+    def prepare_template(self, template: Path) -> str | None:
+        """Register the assignment in the course gradebook if needed and copy its definition into
+        the SQLite file ``template``, which every grading host starts from. If the course gradebook
+        stays unavailable for ``db_wait`` seconds, the template is registered from the source
+        instead and the reason returned (results then stay in the state files until a later run
+        merges them)."""
         from .gradebook import GradebookUnavailable, assignment_is_current, copy_assignment, register_assignment, retry
 
         o = self.o
-        first = roots[0] / "grading" / "gradebook.db"
         why = None
         try:
             def course():
                 if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
                     register_assignment(o.root, o.assignment, self.db_url)
-                copy_assignment(self.db_url, "sqlite:///" + str(first), o.assignment)
+                copy_assignment(self.db_url, "sqlite:///" + str(template), o.assignment)
             retry(course, wait=o.db_wait, what="the course gradebook")
         except GradebookUnavailable as e:
             why = str(e)
-            first.unlink(missing_ok=True)
-            register_assignment(roots[0], o.assignment, "sqlite:///" + str(first))
-        for r in roots[1:]:
-            shutil.copy(first, r / "grading" / "gradebook.db")
+            template.unlink(missing_ok=True)
+            register_assignment(o.root, o.assignment, "sqlite:///" + str(template))
         return why
 
     # -- main ----------------------------------------------------------------------------------------
@@ -764,8 +779,6 @@ class _Run:
         if o.students:
             want = set(o.students)
             subs = [s for s in subs if s.student in want]
-        keep = set(select_shard([s.student for s in subs], *o.shard))
-        subs = [s for s in subs if s.student in keep]
 
         todo: list[Submission] = []
         direct: list[Submission] = []
@@ -795,35 +808,42 @@ class _Run:
                    disable=not o.progress, file=sys.stderr)
         merger = Merger(self.db_url, o.db_wait)
         merger.start()
-        scratch: Scratch | None = None
-        lease: UidLease | None = None
-        workers: list[_Worker] = []
-        secret = secrets.token_bytes(32)
         fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
         self.deferred: str | None = None
+        cluster_box: dict = {}
+        starter = None
+        client = plugin_name = None
+        tmpdir = None
         try:
             if todo:
-                scratch = Scratch(o, self.base)
-                roots = [scratch.worker_root(o, k) for k in range(n)]
-                uids = [0] * n
-                if o.sandboxed:
-                    lease = UidLease(o.uid_base, n)
-                    uids = lease.uids
-                for k in range(n):
-                    settings = {
-                        "index": k, "root": str(roots[k]), "assignment": o.assignment,
-                        "db_url": "sqlite:///" + str(roots[k] / "grading" / "gradebook.db"),
-                        "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
-                        "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed,
-                        "uid": uids[k], "limits": asdict(o.limits), "remote_tests": o.remote_tests,
-                        "sockbase": scratch.sockbase(k), "budget": budget, "file_limits": asdict(o.file_limits),
-                    }
-                    log = self.base / "logs" / f"worker{_shard_tag(o)}-{k}.log"
-                    workers.append(_Worker(k, roots[k], settings, log, secret))
-                # the workers import nbgrader meanwhile; they touch no gradebook before their first job
-                self.deferred = self.prepare_gradebooks(roots)
+                from . import engine
+
+                def start():  # the cluster starts while the gradebook is checked
+                    try:
+                        cluster_box["c"] = engine.open_cluster(n, o.scheduler, o.security)
+                    except BaseException as e:  # noqa: B036  (re-raised in the main thread)
+                        cluster_box["error"] = e
+
+                starter = threading.Thread(target=start, daemon=True, name="fnngrade-cluster")
+                starter.start()
+                tmpdir = Path(tempfile.mkdtemp(prefix="fnngrade-template-"))
+                template = tmpdir / "gradebook.db"
+                self.deferred = self.prepare_template(template)
                 if self.deferred:
                     merger.blocked = self.deferred
+                run_id = engine.new_run_id()
+                secret = secrets.token_bytes(32)
+                batch = {"run": run_id, "secret": secret, "options": o, "hard": hard, "budget": budget,
+                         "settings": engine.batch_settings(o, budget), "gradebook": engine.template_gradebook(template),
+                         "out_limits": self.out_limits}
+                starter.join()
+                if "error" in cluster_box:
+                    raise cluster_box["error"]
+                client, self.cluster = cluster_box["c"]
+                plugin = engine.BatchPlugin(batch)
+                plugin_name = plugin.name
+                client.register_plugin(plugin, name=plugin_name)
+                sys.stderr.write(engine.dashboard_note(client, local=self.cluster is not None) + "\n")
             elif remerge or direct:
                 from .gradebook import GradebookUnavailable, assignment_is_current, register_assignment, retry
 
@@ -840,64 +860,8 @@ class _Run:
                 state, reason = s.problem
                 self.record(merger, s, {"state": state, "reason": reason, "notebooks": {}, "events": []})
                 bar.update(1)
-            queue_ = list(todo)
-            busy = 0
-            jobs = 0
-            sel = selectors.DefaultSelector()
-            for w in workers:
-                sel.register(w.reader.fd, selectors.EVENT_READ, w)
-            while (queue_ or busy) and not self.stop:
-                for w in workers:
-                    if w.ready and w.job is None and queue_ and not self.stop:
-                        if fill_after:  # test hook (see fnngrade.worker): results are merged before the disk fills
-                            merger.flush()
-                        jobs += 1
-                        s = queue_.pop(0)
-                        w.send({"job": jobs, "token": f"j{jobs}", "src": str(s.path), "student": s.student}, s)
-                        busy += 1
-                for key, _ in sel.select(timeout=1.0):
-                    w = key.data
-                    for msg in w.reader.read():
-                        kind = classify(w.job, msg)
-                        if kind == "ready":
-                            w.ready = True
-                            continue
-                        if kind == "ignore":
-                            self.ignored.append(f"worker {w.k}: a result for job {str(msg.get('job'))[:40]!r}, "
-                                                f"which it is not doing")
-                            continue
-                        sub, token = w.sub, w.job["token"]
-                        w.job = w.sub = None
-                        busy -= 1
-                        if kind == "fatal":
-                            self.stop = str(msg.get("reason") or msg["fatal"])
-                            break
-                        self.record(merger, sub, msg, w.root, token)
-                        bar.update(1)
-                if merger.fatal and not self.stop:
-                    self.stop = merger.fatal
-                for w in workers:  # a worker that died or overran its budget: record, replace
-                    if self.stop:
-                        break
-                    dead = w.proc.poll() is not None
-                    late = w.job is not None and time.monotonic() - w.started > hard
-                    if not (dead or late):
-                        continue
-                    if w.job is not None:
-                        why = (f"grading took longer than {hard:.0f} s (the {budget:.0f} s budget of a submission, "
-                               "--submission-timeout, and 90 s for nbgrader); the worker was killed" if late else
-                               f"the grading worker exited ({w.proc.returncode}) while grading it")
-                        res = {"state": "timed out" if late else "crashed", "reason": why, "notebooks": {},
-                               "events": [], "sandboxed": o.sandboxed, "worker": w.k}
-                        sub = w.sub
-                        w.job = w.sub = None
-                        busy -= 1
-                        self.record(merger, sub, res)
-                        bar.update(1)
-                    sel.unregister(w.reader.fd)
-                    w.kill()
-                    w.spawn()
-                    sel.register(w.reader.fd, selectors.EVENT_READ, w)
+            if todo:
+                self._grade_on_dask(client, batch, todo, merger, bar, one_at_a_time=bool(fill_after))
         except Stop as e:
             self.stop = str(e)
         except OSError as e:
@@ -906,12 +870,21 @@ class _Run:
             self.stop = f"the disk is full ({e})"
         finally:
             bar.close()
-            for w in workers:
-                if self.stop:
-                    w.kill()
-                else:
-                    w.close()
-                self.ignored += [f"worker {w.k}: {note}" for note in w.reader.notes]
+            if starter is not None:
+                starter.join()
+                if client is None and "c" in cluster_box:
+                    client, self.cluster = cluster_box["c"]
+            if client is not None:
+                try:
+                    if plugin_name:
+                        client.unregister_worker_plugin(plugin_name)  # every host removes its scratch
+                except Exception as e:
+                    self.ignored.append(f"removing the grading hosts' scratch failed: {type(e).__name__}: {e}")
+                client.close()
+                if self.cluster is not None:
+                    self.cluster.close()
+            if tmpdir is not None:
+                shutil.rmtree(tmpdir, ignore_errors=True)
             try:
                 merger.finish()
             except Exception:
@@ -920,12 +893,8 @@ class _Run:
                 self.stop = merger.fatal
             self.pending = len(merger.pending)
             self.blocked = merger.blocked or self.deferred
-            if lease:
-                lease.release()
-            if scratch:
-                scratch.remove()
         try:
-            summary = write_summary(o.root, o.assignment, [s.student for s in subs], tag=_shard_tag(o))
+            summary = write_summary(o.root, o.assignment, [s.student for s in subs])
         except OSError as e:
             if not is_disk_full(e):
                 raise
@@ -938,9 +907,92 @@ class _Run:
         summary["merge_blocked"] = self.blocked
         return summary
 
+    def _grade_on_dask(self, client, batch: dict, todo: list[Submission], merger: Merger, bar,
+                       one_at_a_time: bool = False) -> None:
+        """One task per submission; each result is checked and recorded as it arrives, once."""
+        from distributed import as_completed
+
+        from . import engine
+
+        o = self.o
+        secret = batch["secret"]
+        jobs: dict = {}   # future key -> (job, submission)
+
+        def submit(i: int, s: Submission):
+            rel = s.path.relative_to(o.root).as_posix()
+            job = {"job": i, "token": f"j{i}", "rel": rel, "student": s.student}
+            fut = client.submit(engine.grade_task, batch["run"], job, key=f"grade-{batch['run']}-j{i}", pure=False)
+            jobs[fut.key] = (job, s)
+            return fut
+
+        if one_at_a_time:  # test hook (FNNGRADE_TEST_FILL_DISK_AFTER): each result merged before the next job
+            waves = [[(i, s)] for i, s in enumerate(todo, 1)]
+        else:
+            waves = [list(enumerate(todo, 1))]
+        done: set[str] = set()
+        for wave in waves:
+            if self.stop:
+                break
+            futures = [submit(i, s) for i, s in wave]
+            ac = as_completed(futures)
+            for fut in ac:
+                job, sub = jobs[fut.key]
+                if fut.key in done:
+                    continue
+                done.add(fut.key)
+                try:
+                    payload = fut.result()
+                except Exception as e:
+                    name = type(e).__name__
+                    why = (f"the Dask workers grading it died {name == 'KilledWorker' and 'repeatedly' or ''}: {e}"
+                           if name == "KilledWorker" else f"the grading task failed: {name}: {e}")
+                    self.record(merger, sub, {"state": "crashed", "reason": why[:2000], "notebooks": {}, "events": []})
+                    bar.update(1)
+                    continue
+                finally:
+                    fut.release()
+                res, files = self._check(payload, job, secret)
+                if res.get("fatal"):
+                    self.stop = str(res.get("reason") or res["fatal"])
+                    break
+                self.record(merger, sub, res, files=files)
+                bar.update(1)
+                if merger.fatal and not self.stop:
+                    self.stop = merger.fatal
+                if self.stop:
+                    break
+            if self.stop:
+                client.cancel([f for f in futures if not f.done()])
+                break
+            if one_at_a_time:
+                merger.flush()
+
+    def _check(self, payload, job: dict, secret: bytes) -> tuple[dict, list]:
+        """The result of a task, if it is signed with this batch's secret and answers this job;
+        otherwise a ``crashed`` result that says why."""
+        from . import engine
+
+        def bad(why: str) -> tuple[dict, list]:
+            self.ignored.append(f"a task result for job {job['job']} was rejected: {why}")
+            return {"state": "crashed", "reason": f"the grading result was rejected: {why}", "notebooks": {},
+                    "events": []}, []
+
+        if not isinstance(payload, dict) or not engine.check_signature(secret, payload):
+            return bad("it is not signed with this run's secret")
+        if payload.get("job") != job["job"] or payload.get("token") != job["token"]:
+            return bad("it answers another job")
+        notes = payload.get("notes") or []
+        host = str(payload.get("host"))[:80]
+        self.ignored += [f"worker on {host}: {str(x)[:300]}" for x in notes[:50]]
+        res, why = engine.validate_result(payload.get("result"), STATES)
+        if res is None:
+            return bad(why)
+        res["host"] = host
+        return res, payload.get("files") or []
+
 
 def autograde(o: Options) -> dict:
-    """Grade every submission of ``o.assignment`` (in ``o.shard``); return the summary."""
+    """Grade every submission of ``o.assignment`` on Dask (:mod:`fnngrade.engine`); return the summary."""
     o.root = o.root.resolve()
     # nbgrader's Gradebook runs `alembic` from PATH when it creates or checks a database
     venv_bin = str(Path(sys.executable).parent)
@@ -974,8 +1026,8 @@ def _summary_from_states(root: Path, assignment: str, students: list[str] | None
 
 def write_summary(root: Path, assignment: str, students: list[str] | None = None, tag: str = "") -> dict:
     """Per state and per test counts from the state files; grading/summary-<a>.csv and
-    grading/states-<a>.csv (one row per submission). A shard's run writes its own pair
-    (``summary-<a>-shard1of3.csv``); ``python -m fnngrade summary <a>`` writes the whole class's."""
+    grading/states-<a>.csv (one row per submission); ``python -m fnngrade summary <a>`` writes the
+    whole class's."""
     summary = _summary_from_states(root, assignment, students)
     results = list(summary["results"].values())
     out = root / "grading" / f"summary-{assignment}{tag}.csv"

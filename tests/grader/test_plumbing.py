@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from fnngrade.files import FileLimits, NotAFolder, copy_tree, display_id, hash_tree, is_disk_full, state_name
-from fnngrade.grader import ResultReader, UidLease, clean_stale_scratch, list_submissions, select_shard
+from fnngrade.grader import ResultReader, UidLease, clean_stale_scratch, list_submissions
 from fnngrade.worker import sign
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (device nodes, processes of another uid)")
@@ -143,7 +144,6 @@ def test_state_names_for_any_id():
     assert state_name("alice") == "alice" and state_name("bob.smith-2") == "bob.smith-2"
     assert display_id(os.fsdecode(b"caf\xe9")) == repr(b"caf\xe9")
     assert display_id("two\nlines") == repr("two\nlines")
-    assert select_shard([os.fsdecode(b"caf\xe9"), "alice"], 1, 1) == [os.fsdecode(b"caf\xe9"), "alice"]
 
 
 def test_disk_full_is_recognised():
@@ -274,6 +274,55 @@ def test_paths_and_names_in_a_result_are_not_trusted(tmp_path):
     assert sorted(p.name for p in dest.iterdir()) == ["a1.ipynb"]
     assert state["autograded"] == str(dest)
     assert not (root / "grading" / "autograded" / "perfect").exists()
+
+
+def test_a_task_result_is_taken_only_signed_and_well_formed():
+    """What a Dask task returns: signed with the run's secret over the result and every file's
+    digest; a changed score, file or job, or another secret, is rejected; only expected fields of
+    expected types pass validation."""
+    from fnngrade.engine import check_signature, sign_result, validate_result
+    from fnngrade.grader import STATES
+
+    secret = b"s" * 32
+    res = {"state": "graded", "reason": "", "events": [], "notebooks": {"nb": {"grades": {
+        "t1": {"auto_score": 2.0, "max_score": 2.0, "needs_manual_grade": False, "cell_type": "code"}},
+        "comments": {}}}, "seconds": 1.5, "worker": "wA", "autograded": True}
+    payload = sign_result(secret, {"run": "r", "job": 3, "token": "j3", "result": res,
+                                   "files": [("nb.ipynb", b"{}")], "notes": []})
+    assert check_signature(secret, payload)
+    assert not check_signature(b"t" * 32, payload)
+    for change in (lambda p: p["result"]["notebooks"]["nb"]["grades"]["t1"].update(auto_score=1.0),
+                   lambda p: p.update(files=[("nb.ipynb", b"{ }")]),
+                   lambda p: p.update(job=4)):
+        forged = json.loads(json.dumps({k: v for k, v in payload.items() if k != "files"}))
+        forged["files"] = list(payload["files"])
+        change(forged)
+        assert not check_signature(secret, forged)
+    ok, why = validate_result(dict(res, extra="x", student="someone", autograded_path="/etc"), STATES)
+    assert ok is not None and "extra" not in ok and "student" not in ok and "autograded_path" not in ok, why
+    for bad in ({**res, "state": "excellent"},
+                {**res, "notebooks": {"nb": {"grades": {"t1": {"auto_score": 9.0, "max_score": 2.0}}}}},
+                {**res, "notebooks": {"nb": {"grades": {"t1": {"auto_score": "2", "max_score": 2.0}}}}},
+                {**res, "notebooks": []}, "graded"):
+        assert validate_result(bad, STATES)[0] is None, bad
+
+
+def test_autograded_files_from_a_task_are_written_only_inside_their_folder(tmp_path):
+    from fnngrade.engine import write_files
+
+    (tmp_path / "outside").mkdir()
+    for files in ([("../outside/x", b"1")], [("/etc/x", b"1")], [("a//b", b"1")], [("a/./b", b"1")],
+                  [("ok", b"1"), ("ok/x", b"2")], [("x", "not bytes")], [("big", b"x" * 200)]):
+        dest = tmp_path / "dest"
+        shutil.rmtree(dest, ignore_errors=True)
+        with pytest.raises(ValueError):
+            write_files(files, dest, max_files=10, max_bytes=100)
+    assert not list((tmp_path / "outside").iterdir())
+    dest = tmp_path / "good"
+    write_files([("a.ipynb", b"{}"), ("data/x.csv", b"1,2")], dest, max_files=10, max_bytes=100)
+    assert (dest / "a.ipynb").read_bytes() == b"{}" and (dest / "data" / "x.csv").read_bytes() == b"1,2"
+    with pytest.raises(ValueError):
+        write_files([(str(i), b"") for i in range(11)], tmp_path / "many", max_files=10, max_bytes=100)
 
 
 # -- kernel uids ---------------------------------------------------------------------------------------
