@@ -21,6 +21,7 @@ __all__ = [
     "check_choice",
     "check_positive_int",
     "make_rng",
+    "resolve_alias",
     "shape_str",
 ]
 
@@ -152,6 +153,38 @@ def check_positive_int(value: Any, name: str, func: str, *, minimum: int = 1) ->
     if value < minimum:
         raise ValueError(f"{func}: {name} must be an integer >= {minimum}, got {value}.")
     return int(value)
+
+
+def resolve_alias(value: Any, alias_value: Any, name: str, alias: str, func: str, default: Any = None) -> Any:
+    """The value of a parameter that also has an alias name: ``name=`` or ``alias=``, else ``default``.
+
+    Both may be given only with the same value; different values are an error
+    (like Python's "got multiple values for argument"). ``None`` means "not given".
+
+    >>> resolve_alias(None, 0.5, "learning_rate", "lr", "demo", default=0.1)
+    0.5
+    >>> resolve_alias(None, None, "learning_rate", "lr", "demo", default=0.1)
+    0.1
+    >>> resolve_alias(0.2, 0.5, "learning_rate", "lr", "demo")
+    Traceback (most recent call last):
+    ...
+    TypeError: demo: got learning_rate=0.2 and lr=0.5, two names for the same setting (lr is an alias of learning_rate) with different values. Pass only learning_rate=0.2 or only learning_rate=0.5.
+    """
+    if alias_value is None:
+        return default if value is None else value
+    if value is None:
+        return alias_value
+    try:
+        same = bool(value == alias_value)
+    except Exception:  # arrays and the like: never equal as a whole
+        same = False
+    if not same:
+        raise TypeError(
+            f"{func}: got {name}={value!r} and {alias}={alias_value!r}, two names for the same setting "
+            f"({alias} is an alias of {name}) with different values. Pass only {name}={value!r} or only "
+            f"{name}={alias_value!r}."
+        )
+    return value
 
 
 def make_rng(rng: np.random.Generator | int | None, func: str = "fnnlib") -> np.random.Generator:

@@ -109,7 +109,8 @@ def _as_targets(
     """Return the targets as a float64 array of the output's shape (C,) or (C, N).
 
     ``kind`` is "cross_entropy" (one-hot or probability columns, or labels),
-    "binary_cross_entropy" (entries in [0, 1], or 0/1 labels when C = 1) or
+    "binary_cross_entropy" (entries in [0, 1]; for C = 1 also of the labels'
+    shape, 0/1 labels or soft targets) or
     "squared_error" (real targets; labels are one-hot encoded when C > 1).
     """
     if isinstance(y, (str, bytes)):
@@ -142,16 +143,24 @@ def _as_targets(
         elif kind == "binary_cross_entropy" and C != 1:
             raise ValueError(
                 f"{func}: binary cross-entropy with C = {C} outputs needs {name} of shape {want}, "
-                f"one 0/1 target per output; got shape {shape_str(y_arr.shape)}. Integer labels "
-                "are accepted only for a single logistic output (C = 1)."
+                f"one 0/1 target per output; got shape {shape_str(y_arr.shape)}. Targets of shape (N,) "
+                "(0/1 labels or soft targets) are accepted only for a single logistic output (C = 1)."
             )
+        elif kind == "binary_cross_entropy":  # C = 1: 0/1 labels or soft targets P(class 1), as Sequential takes
+            if y_arr.dtype == np.bool_:
+                y_arr = y_arr.astype(np.float64)
+            Y = as_float_array(y_arr, name, func).reshape(out_shape)
+            if Y.size and (Y.min() < 0.0 or Y.max() > 1.0):
+                j = int(np.flatnonzero(np.ravel((Y < 0.0) | (Y > 1.0)))[0])
+                raise ValueError(
+                    f"{func}: binary cross-entropy with one logistic output needs {name} in [0, 1]: 0/1 "
+                    f"labels or soft targets P(class 1); got {np.ravel(Y)[j]:g} at index {j} (values in "
+                    f"[{Y.min():g}, {Y.max():g}]). For class labels 0..C-1 with C > 2 use a softmax output "
+                    "with softmax_cross_entropy."
+                )
         else:
-            n_classes = 2 if (kind == "binary_cross_entropy") else C
-            labels = _labels_to_int(y_arr, n_classes, name, func)
-            if kind == "binary_cross_entropy":
-                Y = labels.astype(np.float64).reshape(out_shape)
-            else:
-                Y = _one_hot_unchecked(labels, C)
+            labels = _labels_to_int(y_arr, C, name, func)
+            Y = _one_hot_unchecked(labels, C)
     else:
         raise ValueError(
             f"{func}: {name} has shape {shape_str(y_arr.shape)}; expected {want} like the network "
@@ -474,7 +483,7 @@ def binary_cross_entropy(y_hat: ArrayLike, y: ArrayLike, reduction: Reduction = 
         Predicted probabilities ŷ = σ(z^(L)) in [0, 1]; K = 1 for a two-class
         problem (one logistic unit), K > 1 for K independent yes/no outputs.
     y : array_like
-        Targets in [0, 1] of the same shape, or, when K = 1, 0/1 labels of
+        Targets in [0, 1] of the same shape, or, when K = 1, 0/1 labels or soft targets of
         shape (N,) (an int for one example).
     reduction : {"mean", "sum", "none"}
 
@@ -517,7 +526,7 @@ def binary_cross_entropy_from_logits(z: ArrayLike, y: ArrayLike, reduction: Redu
     z : array_like of shape (K,) or (K, N)
         Net inputs z^(L) of a logistic output layer.
     y : array_like
-        Targets in [0, 1] of the same shape, or 0/1 labels when K = 1.
+        Targets in [0, 1] of the same shape, or, when K = 1, 0/1 labels or soft targets of shape (N,).
     reduction : {"mean", "sum", "none"}
 
     Returns
@@ -550,7 +559,7 @@ def binary_cross_entropy_delta(z: ArrayLike, y: ArrayLike) -> NDArray[np.float64
     z : array_like of shape (K,) or (K, N)
         Net inputs z^(L).
     y : array_like
-        Targets in [0, 1] of the same shape, or 0/1 labels when K = 1.
+        Targets in [0, 1] of the same shape, or, when K = 1, 0/1 labels or soft targets of shape (N,).
 
     Returns
     -------

@@ -32,18 +32,17 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fnnlib import activations as _activations
 from fnnlib import losses as _losses
 from fnnlib import network as _network
 from fnnlib._progress import progress_bar
-from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng, shape_str
+from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng, resolve_alias, shape_str
 from fnnlib.params import param_breakdown
 from fnnlib.train import History
 
@@ -134,7 +133,12 @@ class Optimizer(ABC):
     optimizer object may serve several models.
     """
 
-    lr: float
+    learning_rate: float
+
+    @property
+    def lr(self) -> float:
+        """Alias of :attr:`learning_rate` (the step size α), as in older Keras."""
+        return self.learning_rate
 
     def init_state(self, params: Sequence[Mapping[str, ArrayLike]]) -> dict[str, Any]:
         """A fresh state for parameters shaped like ``params`` (see the subclasses)."""
@@ -192,17 +196,27 @@ class Optimizer(ABC):
     def _update(self, params: Params, grads: Params, state: dict[str, Any]) -> tuple[Params, dict[str, Any]]:
         """One step: new parameters and new state (the inputs are not modified)."""
 
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
+                   inv_n: float | None = None) -> None:
+        """The step of :meth:`_update`, in place, on every parameter at once (``Sequential.fit``).
+
+        ``theta`` and ``g`` hold all W^(l) and b^(l) and their gradients in one flat vector; the
+        state's per-parameter arrays are flat too; ``tmp`` and ``tmp2`` are scratch vectors of the
+        same length. With ``inv_n = 1/n_B`` (n_B a power of two, so the factor is exact), ``g`` is
+        the gradient times n_B and the step scales it itself. Must compute exactly what
+        :meth:`_update` computes, elementwise in the same order. A subclass that does not
+        override it is driven through :meth:`_update` instead.
+        """
+        raise NotImplementedError
+
 
 def _zeros_like(params: Params) -> Params:
     return [{"W": np.zeros_like(p["W"]), "b": np.zeros_like(p["b"])} for p in params]
 
 
-def _lr(lr: Any, learning_rate: Any, func: str) -> float:
-    if learning_rate is not None:
-        if lr is not None:
-            raise TypeError(f"{func}: give lr or its alias learning_rate, not both.")
-        lr = learning_rate
-    return _float(lr, "lr (the learning rate α)", func, low=0.0)
+def _learning_rate(learning_rate: Any, lr: Any, default: float, func: str) -> float:
+    value = resolve_alias(learning_rate, lr, "learning_rate", "lr", func, default)
+    return _float(value, "learning_rate (the step size α)", func, low=0.0)
 
 
 class SGD(Optimizer):
@@ -210,8 +224,9 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    lr : float, default 0.01
-        Learning rate α > 0 (``learning_rate=`` is accepted as an alias, as in Keras).
+    learning_rate : float, default 0.01
+        The step size α > 0. ``lr=`` is accepted as an alias (the name of older
+        Keras); giving both with different values is an error.
     momentum : float, default 0.0
         μ in [0, 1); 0 gives plain SGD.
 
@@ -224,7 +239,7 @@ class SGD(Optimizer):
 
     Examples
     --------
-    >>> opt = SGD(lr=0.5)
+    >>> opt = SGD(learning_rate=0.5)
     >>> params = [{"W": np.array([[1.0]]), "b": np.array([0.0])}]
     >>> grads = [{"W": np.array([[2.0]]), "b": np.array([-1.0])}]
     >>> new, state = opt.update(params, grads, opt.init_state(params))
@@ -232,23 +247,36 @@ class SGD(Optimizer):
     (array([[0.]]), array([0.5]))
     """
 
-    def __init__(self, lr: float | None = None, momentum: float = 0.0, *, learning_rate: float | None = None) -> None:
-        self.lr = _lr(0.01 if lr is None and learning_rate is None else lr, learning_rate, "SGD")
+    def __init__(self, learning_rate: float | None = None, momentum: float = 0.0, *, lr: float | None = None) -> None:
+        self.learning_rate = _learning_rate(learning_rate, lr, 0.01, "SGD")
         self.momentum = _float(momentum, "momentum", "SGD", low=0.0, high=1.0, low_open=False)
 
     def __repr__(self) -> str:
-        return f"SGD(lr={self.lr:g}, momentum={self.momentum:g})"
+        return f"SGD(learning_rate={self.learning_rate:g}, momentum={self.momentum:g})"
 
     def _init_state(self, params: Params) -> dict[str, Any]:
         return {"velocity": _zeros_like(params)} if self.momentum else {}
 
     def _update(self, params: Params, grads: Params, state: dict[str, Any]) -> tuple[Params, dict[str, Any]]:
-        a, mu = self.lr, self.momentum
+        a, mu = self.learning_rate, self.momentum
         if not mu:
             return [{k: p[k] - a * g[k] for k in ("W", "b")} for p, g in zip(params, grads)], {}
         vel = [{k: mu * v[k] - a * g[k] for k in ("W", "b")} for v, g in zip(state["velocity"], grads)]
         new = [{k: p[k] + v[k] for k in ("W", "b")} for p, v in zip(params, vel)]
         return new, {"velocity": vel}
+
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
+                   inv_n: float | None = None) -> None:
+        # α g; given n_B g, (α/n_B)(n_B g) is α (n_B g / n_B) to the last bit (α/n_B and the division
+        # by a power of two are exact), unless n_B g / n_B is below 2^-1022 (a step of < 1e-306)
+        np.multiply(g, self.learning_rate if inv_n is None else self.learning_rate * inv_n, out=tmp)
+        if not self.momentum:
+            theta -= tmp  # θ − α g
+            return
+        v = state["velocity"]
+        v *= self.momentum
+        v -= tmp  # μ v − α g
+        theta += v
 
 
 class Adam(Optimizer):
@@ -256,8 +284,9 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    lr : float, default 0.001
-        Step size α > 0 (``learning_rate=`` is accepted as an alias).
+    learning_rate : float, default 0.001
+        The step size α > 0 (``lr=`` is accepted as an alias; not both with
+        different values).
     beta1 : float, default 0.9
         Decay β₁ in [0, 1) of the first-moment (mean) estimate.
     beta2 : float, default 0.999
@@ -281,7 +310,7 @@ class Adam(Optimizer):
 
     Examples
     --------
-    >>> opt = Adam(lr=0.1)
+    >>> opt = Adam(learning_rate=0.1)
     >>> params = [{"W": np.array([[1.0]]), "b": np.array([0.0])}]
     >>> grads = [{"W": np.array([[4.0]]), "b": np.array([-0.001])}]
     >>> new, state = opt.update(params, grads, opt.init_state(params))
@@ -289,15 +318,16 @@ class Adam(Optimizer):
     (array([[0.9]]), array([0.1]), 1)
     """
 
-    def __init__(self, lr: float | None = None, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 *, learning_rate: float | None = None) -> None:
-        self.lr = _lr(0.001 if lr is None and learning_rate is None else lr, learning_rate, "Adam")
+    def __init__(self, learning_rate: float | None = None, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, *, lr: float | None = None) -> None:
+        self.learning_rate = _learning_rate(learning_rate, lr, 0.001, "Adam")
         self.beta1 = _float(beta1, "beta1", "Adam", low=0.0, high=1.0, low_open=False)
         self.beta2 = _float(beta2, "beta2", "Adam", low=0.0, high=1.0, low_open=False)
         self.eps = _float(eps, "eps", "Adam", low=0.0)
 
     def __repr__(self) -> str:
-        return f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, eps={self.eps:g})"
+        return (f"Adam(learning_rate={self.learning_rate:g}, beta1={self.beta1:g}, beta2={self.beta2:g}, "
+                f"eps={self.eps:g})")
 
     def _init_state(self, params: Params) -> dict[str, Any]:
         return {"t": 0, "m": _zeros_like(params), "v": _zeros_like(params)}
@@ -309,10 +339,34 @@ class Adam(Optimizer):
         m = [{k: b1 * mm[k] + (1.0 - b1) * g[k] for k in ("W", "b")} for mm, g in zip(state["m"], grads)]
         v = [{k: b2 * vv[k] + (1.0 - b2) * g[k] * g[k] for k in ("W", "b")} for vv, g in zip(state["v"], grads)]
         new = [
-            {k: p[k] - self.lr * (mm[k] / c1) / (np.sqrt(vv[k] / c2) + self.eps) for k in ("W", "b")}
+            {k: p[k] - self.learning_rate * (mm[k] / c1) / (np.sqrt(vv[k] / c2) + self.eps) for k in ("W", "b")}
             for p, mm, vv in zip(params, m, v)
         ]
         return new, {"t": t, "m": m, "v": v}
+
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
+                   inv_n: float | None = None) -> None:
+        if inv_n is not None:
+            g *= inv_n  # exact: a power of two
+        b1, b2 = self.beta1, self.beta2
+        t = int(state["t"]) + 1
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
+        m, v = state["m"], state["v"]
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp  # β₁ m + (1 − β₁) g
+        v *= b2
+        np.multiply(g, 1.0 - b2, out=tmp)
+        tmp *= g
+        v += tmp  # β₂ v + (1 − β₂) g g
+        np.divide(v, c2, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps  # √v̂ + ε
+        np.divide(m, c1, out=tmp2)
+        tmp2 *= self.learning_rate  # α m̂
+        tmp2 /= tmp
+        theta -= tmp2
+        state["t"] = t
 
 
 def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
@@ -321,8 +375,9 @@ def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
     Parameters
     ----------
     optimizer : {"sgd", "momentum", "adam"} or Optimizer
-        ``"sgd"`` is ``SGD(lr=0.01)``, ``"momentum"`` is ``SGD(lr=0.01, momentum=0.9)``,
-        ``"adam"`` is ``Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8)``.
+        ``"sgd"`` is ``SGD(learning_rate=0.01)``, ``"momentum"`` is
+        ``SGD(learning_rate=0.01, momentum=0.9)``, ``"adam"`` is
+        ``Adam(learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8)``.
 
     Returns
     -------
@@ -331,11 +386,11 @@ def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
     Examples
     --------
     >>> get_optimizer("momentum")
-    SGD(lr=0.01, momentum=0.9)
+    SGD(learning_rate=0.01, momentum=0.9)
     >>> get_optimizer("rmsprop")
     Traceback (most recent call last):
     ...
-    ValueError: get_optimizer: unknown optimizer 'rmsprop'. Known: 'sgd', 'momentum', 'adam'. Or pass an object such as SGD(lr=0.1, momentum=0.9) or Adam(lr=0.001).
+    ValueError: get_optimizer: unknown optimizer 'rmsprop'. Known: 'sgd', 'momentum', 'adam'. Or pass an object such as SGD(learning_rate=0.1, momentum=0.9) or Adam(learning_rate=0.001).
     """
     if isinstance(optimizer, Optimizer):
         return optimizer
@@ -343,7 +398,7 @@ def get_optimizer(optimizer: str | Optimizer) -> Optimizer:
         listed = ", ".join(repr(k) for k in OPTIMIZERS)
         raise ValueError(
             f"get_optimizer: unknown optimizer {optimizer!r}. Known: {listed}. Or pass an object such as "
-            "SGD(lr=0.1, momentum=0.9) or Adam(lr=0.001)."
+            "SGD(learning_rate=0.1, momentum=0.9) or Adam(learning_rate=0.001)."
         )
     name = optimizer.lower()
     if name == "sgd":
@@ -363,10 +418,13 @@ class Dense:
     ----------
     units : int
         M_l, the number of neurons of the layer.
-    activation : str or None, default None
+    activation : str, pair (str, dict) or None, default None
         f_l: a name from :data:`fnnlib.activations.ACTIVATIONS` (``"relu"``,
         ``"tanh"``, ``"logistic"``/``"sigmoid"``, ...), or ``"softmax"`` (last
-        layer only). None means ``"identity"`` (Keras's linear layer).
+        layer only); or a pair ``(name, params)`` for an activation with a
+        parameter, e.g. ``("leaky_relu", {"gamma": 0.1})``: the same specs as
+        :func:`fnnlib.network.forward` takes. None means ``"identity"``
+        (Keras's linear layer).
     input_dim : int, optional
         M_0, the number of input features D. Required on the first layer of a
         :class:`Sequential`; on a later layer it must equal the previous layer's
@@ -381,17 +439,23 @@ class Dense:
     --------
     >>> Dense(64, activation="relu", input_dim=64)
     Dense(64, activation='relu', input_dim=64)
+    >>> Dense(8, activation=("leaky_relu", {"gamma": 0.1})).activation_name
+    'leaky_relu'
     >>> Dense(10, activation="softmx")
     Traceback (most recent call last):
     ...
     ValueError: Dense: unknown activation 'softmx'. Known: 'logistic', 'sigmoid', 'tanh', 'hard_logistic', 'hard_tanh', 'relu', 'leaky_relu', 'prelu', 'elu', 'softplus', 'swish', 'gelu', 'gelu_tanh', 'gelu_sigmoid', 'identity', 'linear', 'softmax'.
     """
 
-    def __init__(self, units: int, activation: str | None = None, input_dim: int | None = None,
-                 init: str = "xavier") -> None:
+    def __init__(self, units: int, activation: str | tuple[str, Mapping[str, Any]] | None = None,
+                 input_dim: int | None = None, init: str = "xavier") -> None:
         self.units = check_positive_int(units, "units", "Dense")
         act = "identity" if activation is None else activation
-        self.activation = check_choice(act, [*_activations.ACTIVATIONS, _SOFTMAX], "activation", "Dense")
+        name, params = _network._parse_activation(act, "Dense")
+        #: the spec as given: a name, or (name, params) when the activation has parameters
+        self.activation: str | tuple[str, dict[str, Any]] = (name, params) if params else name
+        #: the activation's name alone ("leaky_relu" for ("leaky_relu", {"gamma": 0.1}))
+        self.activation_name: str = name
         self.input_dim = None if input_dim is None else check_positive_int(input_dim, "input_dim", "Dense")
         init = _INIT_ALIASES.get(init, init) if isinstance(init, str) else init
         self.init = check_choice(init, [*_network.INIT_METHODS], "init method", "Dense")
@@ -440,10 +504,10 @@ class Sequential:
     Examples
     --------
     >>> model = Sequential([Dense(4, activation="tanh", input_dim=2), Dense(3, activation="softmax")])
-    >>> model.compile(optimizer=Adam(lr=0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> model.compile(optimizer=Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [0.0, 2.0]])    # (N, D) = (4, 2)
     >>> y = np.array([0, 0, 1, 2])
-    >>> history = model.fit(X, y, epochs=200, batch_size=4, rng=0, verbose=False)
+    >>> history = model.fit(X, y, epochs=200, batch_size=4, rng=0, progress=False)
     >>> model.predict(X)
     array([0, 0, 1, 2])
     >>> model.predict_proba(X).shape                                      # (N, C), rows sum to 1
@@ -460,7 +524,7 @@ class Sequential:
         self._optimizer: Optimizer | None = None
         self._opt_state: dict[str, Any] | None = None
         self._metrics: tuple[str, ...] = ()
-        self._l2 = 0.0
+        self._lam = 0.0
         if layers is not None:
             if isinstance(layers, Dense) or not isinstance(layers, Sequence):
                 raise TypeError(
@@ -504,7 +568,7 @@ class Sequential:
             )
         if n > 0:
             prev = self._layers[-1]
-            if prev.activation == _SOFTMAX:
+            if prev.activation_name == _SOFTMAX:
                 raise ValueError(
                     f"{func}: layer {n} has activation 'softmax', which is only allowed on the last layer "
                     "(it turns the outputs into class probabilities); give the hidden layers an "
@@ -532,8 +596,8 @@ class Sequential:
         return [int(self._layers[0].input_dim)] + [layer.units for layer in self._layers]  # type: ignore[arg-type]
 
     @property
-    def activations(self) -> list[str]:
-        """``[f_1, ..., f_L]``, the activation names of the layers."""
+    def activations(self) -> list[str | tuple[str, dict[str, Any]]]:
+        """``[f_1, ..., f_L]``, the layers' activations as :func:`fnnlib.network.forward` takes them."""
         return [layer.activation for layer in self._layers]
 
     @property
@@ -702,7 +766,8 @@ class Sequential:
         loss: str | None = None,
         metrics: Sequence[str] | None = None,
         *,
-        l2: float = 0.0,
+        lam: float | None = None,
+        l2: float | None = None,
     ) -> None:
         """Choose the loss, the optimizer, the metrics and the L2 penalty.
 
@@ -710,7 +775,7 @@ class Sequential:
         ----------
         optimizer : {"sgd", "momentum", "adam"} or Optimizer, default "sgd"
             A name (Keras's default hyperparameters, see :func:`get_optimizer`)
-            or an object such as ``SGD(lr=0.1, momentum=0.9)`` or ``Adam(lr=1e-3)``.
+            or an object such as ``SGD(learning_rate=0.1, momentum=0.9)`` or ``Adam(learning_rate=1e-3)``.
         loss : str
             ``"softmax_cross_entropy"`` (softmax last layer),
             ``"binary_cross_entropy"`` (one logistic unit, or several for
@@ -721,10 +786,14 @@ class Sequential:
         metrics : list of str, optional
             ``["accuracy"]`` to record and report the classification accuracy
             (argmax of the outputs, or a^(L) > 0.5 for one output unit).
-        l2 : float, default 0.0
+        lam : float, default 0.0
             λ ≥ 0 of the penalty (λ/2) Σ_l ‖W^(l)‖_F² added to the risk whose
-            gradient is followed (biases are not penalised). Reported losses
-            are the data loss, without it.
+            gradient is followed (biases are not penalised), the ``lam`` of
+            :func:`fnnlib.network.risk` and :func:`fnnlib.train.train`.
+            Reported losses are the data loss, without it.
+        l2 : float, optional
+            Alias of ``lam`` (Keras calls the penalty an L2 regulariser); give
+            one of the two, or both with the same value.
 
         Notes
         -----
@@ -747,7 +816,7 @@ class Sequential:
             )
         check_choice(loss, list(LOSS_ALIASES), "loss", func)
         name = LOSS_ALIASES[loss]
-        out_act = self._layers[-1].activation
+        out_act = self._layers[-1].activation_name
         allowed = _losses.get_loss(name).output_activations
         if out_act not in allowed:
             if name == "squared_error":
@@ -769,8 +838,9 @@ class Sequential:
             mets = tuple(
                 "accuracy" if check_choice(m, METRICS, "metric", func) == "acc" else m for m in metrics
             )
-        l2 = _float(l2, "l2 (λ)", func, low=0.0, low_open=False)
-        self._loss, self._optimizer, self._metrics, self._l2 = name, opt, mets, l2
+        lam = resolve_alias(lam, l2, "lam", "l2", func, 0.0)
+        lam = _float(lam, "lam (the L2 coefficient λ)", func, low=0.0, low_open=False)
+        self._loss, self._optimizer, self._metrics, self._lam = name, opt, mets, lam
         self._reset_optimizer_state()
 
     # -- data at the boundary --------------------------------------------------------
@@ -898,8 +968,10 @@ class Sequential:
         validation_split: float = 0.0,
         shuffle: bool = True,
         rng: np.random.Generator | int | None = None,
+        patience: int | None = None,
+        progress: bool | Callable[[int, History], Any] | None = None,
         early_stopping: int | None = None,
-        verbose: bool = True,
+        verbose: bool | None = None,
     ) -> History:
         """Train with mini-batches; return the per-epoch history.
 
@@ -927,15 +999,22 @@ class Sequential:
             Seeds, in this order: the initial weights (if the model has none
             yet), the validation split, the shuffles. The same seed on a fresh
             model gives the same history.
+        patience : int, optional
+            Early stopping: stop when the validation loss has not improved for
+            this many epochs, and restore the weights of the best epoch. Needs
+            validation data. None (the default) runs all ``epochs``.
+        progress : bool or callable, default True
+            ``True`` shows a progress bar (one step per epoch, with the latest
+            losses and accuracies) from tqdm: a widget in a Jupyter kernel,
+            text on **stdout** elsewhere, never stderr (nbgrader gives 0 points
+            to a cell that writes to stderr). ``False`` writes nothing at all.
+            A callable is called as ``progress(epoch, history)`` after every
+            epoch instead, as in :func:`fnnlib.train.train`.
         early_stopping : int, optional
-            Patience: stop when the validation loss has not improved for this
-            many epochs, and restore the weights of the best epoch. Needs
-            validation data.
-        verbose : bool, default True
-            Show a progress bar (one step per epoch, with the latest losses and
-            accuracies) from tqdm: a widget in a Jupyter kernel, text on
-            **stdout** elsewhere, never stderr (nbgrader gives 0 points to a
-            cell that writes to stderr). ``verbose=False`` writes nothing at all.
+            Alias of ``patience`` (give one, or both with the same value).
+        verbose : bool, optional
+            Alias of ``progress``, Keras's name: ``verbose=False`` is
+            ``progress=False``.
 
         Returns
         -------
@@ -971,11 +1050,15 @@ class Sequential:
         epochs = check_positive_int(epochs, "epochs", func)
         B = check_positive_int(batch_size, "batch_size", func)
         shuffle = _check_bool(shuffle, "shuffle", func)
-        verbose = _check_bool(verbose, "verbose", func)
+        progress = resolve_alias(progress, verbose, "progress", "verbose", func, True)
+        if not callable(progress):
+            progress = _check_bool(progress, "verbose" if verbose is not None else "progress", func)
         split = _float(validation_split, "validation_split", func, low=0.0, high=1.0, low_open=False)
         if validation_data is not None and split > 0.0:
             raise ValueError(f"{func}: give validation_data or validation_split, not both.")
-        patience = None if early_stopping is None else check_positive_int(early_stopping, "early_stopping", func)
+        patience = resolve_alias(patience, early_stopping, "patience", "early_stopping", func)
+        pname = "early_stopping" if early_stopping is not None else "patience"
+        patience = None if patience is None else check_positive_int(patience, pname, func)
         gen = make_rng(rng, func)
 
         has_val = validation_data is not None or split > 0.0
@@ -986,8 +1069,8 @@ class Sequential:
             Yv, true_v = self._targets(validation_data[1], Xv.shape[1], func, "y_val (validation_data[1])")
         if patience is not None and not has_val:
             raise ValueError(
-                f"{func}: early_stopping={patience} watches the validation loss; pass validation_data=(X_val, "
-                "y_val) or validation_split=0.1, or set early_stopping=None."
+                f"{func}: {pname}={patience} (early stopping) watches the validation loss; pass "
+                f"validation_data=(X_val, y_val) or validation_split=0.1, or leave {pname}=None to run all epochs."
             )
 
         if self._params is None:
@@ -1011,40 +1094,37 @@ class Sequential:
         params = self._params
         state = self._opt_state if self._opt_state is not None else opt._init_state(params)  # type: ignore[arg-type]
         record_acc = "accuracy" in self._metrics
-        lam = self._l2
+        lam = self._lam
 
         history = History()
         best_loss, best_params, wait = math.inf, None, 0
+        loop = _FitLoop([p["W"].shape for p in params], acts, loss, lam, opt, B, N)  # type: ignore[union-attr]
+        loop.load(params, state)  # type: ignore[arg-type]
+        XT = np.ascontiguousarray(Xc.T)  # rows again: a shuffled mini-batch is a block of rows
+        YT = np.ascontiguousarray(Y.T)
         bar = None
-        if verbose:
+        if progress is True:
             bar = progress_bar(epochs, "epochs", "epoch")
         try:
             for epoch in range(1, epochs + 1):
-                perm = gen.permutation(N) if shuffle else np.arange(N)
-                loss_sum, correct = 0.0, 0
-                with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-                    for s in range(0, N, B):
-                        idx = perm[s:s + B]
-                        Xb, Yb = Xc[:, idx], Y[:, idx]
-                        Ws, bs = [p["W"] for p in params], [p["b"] for p in params]  # type: ignore[union-attr]
-                        fp = _network._forward_unchecked(Ws, bs, Xb, acts)
-                        batch_loss = _network._risk_unchecked(Ws, fp, Yb, acts, loss, 0.0)
-                        if not math.isfinite(batch_loss):
-                            raise FloatingPointError(
-                                f"{func}: the training loss became {batch_loss} in epoch {epoch}: the updates "
-                                f"diverged. Lower the learning rate (now {opt.lr:g}) or standardise the inputs."
-                            )
-                        loss_sum += batch_loss * idx.size
-                        if record_acc:
-                            correct += int(np.count_nonzero(_classes(fp.a[-1]) == true[idx]))
-                        grads = _network._backward_unchecked(Ws, fp.z, fp.a, Yb, acts, loss, lam).grads
-                        params, state = opt._update(params, grads, state)  # type: ignore[arg-type]
-                if not all(np.isfinite(p["W"]).all() and np.isfinite(p["b"]).all() for p in params):  # type: ignore[union-attr]
+                perm = gen.permutation(N) if shuffle else None
+                try:
+                    loss_sum, correct = loop.epoch(XT, YT, true, perm)
+                except ValueError as exc:  # a table activation refused the NaN/inf of diverging weights
+                    if np.isfinite(loop.theta).all():
+                        raise
+                    loss_sum, correct = math.nan, 0
+                if not math.isfinite(loss_sum):
+                    raise FloatingPointError(
+                        f"{func}: the training loss became {loss_sum} in epoch {epoch}: the updates "
+                        f"diverged. Lower the learning rate (now {opt.learning_rate:g}) or standardise the inputs."
+                    )
+                if not np.isfinite(loop.theta).all():
                     raise FloatingPointError(
                         f"{func}: the weights became NaN or infinite in epoch {epoch}: the updates diverged. "
-                        f"Lower the learning rate (now {opt.lr:g}) or standardise the inputs."
+                        f"Lower the learning rate (now {opt.learning_rate:g}) or standardise the inputs."
                     )
-                self._params, self._opt_state = params, state
+                self._params, self._opt_state = loop.params(), loop.state()
                 history.epoch.append(epoch)
                 history.train_loss.append(loss_sum / N)
                 if record_acc:
@@ -1062,12 +1142,14 @@ class Sequential:
                     if v_loss < best_loss:
                         best_loss, history.best_epoch, wait = v_loss, epoch, 0
                         if patience is not None:
-                            best_params = [{"W": p["W"].copy(), "b": p["b"].copy()} for p in params]  # type: ignore[union-attr]
+                            best_params = self._params  # already a copy, never updated in place
                     else:
                         wait += 1
                 if bar is not None:
                     bar.set_postfix(postfix)  # drawn every epoch: the bar never shows a stale line
                     bar.update(1)
+                elif callable(progress):
+                    progress(epoch, history)
                 if patience is not None and wait >= patience:
                     history.stopped_early = epoch < epochs
                     break
@@ -1153,7 +1235,7 @@ class Sequential:
         """
         func = "predict_proba"
         self._require_layers(func)
-        act = self._layers[-1].activation
+        act = self._layers[-1].activation_name
         if act not in _PROBABILISTIC:
             raise ValueError(
                 f"{func}: the last layer has activation {act!r}, so its outputs are not probabilities; use "
@@ -1189,7 +1271,7 @@ class Sequential:
         func = "predict"
         self._require_layers(func)
         A = self._outputs(X, func)
-        if self._layers[-1].activation in _PROBABILISTIC:
+        if self._layers[-1].activation_name in _PROBABILISTIC:
             return _classes(A)
         return np.ascontiguousarray(A.T)
 
@@ -1225,7 +1307,7 @@ class Sequential:
         bd = param_breakdown(sizes)
         head = ("layer", "type", "activation", "output shape", "W shape", "weights", "biases", "params")
         rows = [
-            (str(r.layer), "Dense", layer.activation, f"(N, {r.W_shape[0]})", f"{r.W_shape[0]} × {r.W_shape[1]}",
+            (str(r.layer), "Dense", _act_label(layer.activation), f"(N, {r.W_shape[0]})", f"{r.W_shape[0]} × {r.W_shape[1]}",
              str(r.weights), str(r.biases), str(r.total))
             for r, layer in zip(bd, self._layers)
         ]
@@ -1244,8 +1326,231 @@ class Sequential:
         return "\n".join(lines)
 
 
+def _act_label(spec: str | tuple[str, Mapping[str, Any]]) -> str:
+    """'relu', or 'leaky_relu(gamma=0.1)' for an activation with parameters."""
+    if isinstance(spec, str):
+        return spec
+    name, params = spec
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
 def _classes(A: Array) -> NDArray[np.intp]:
     """Class decisions from outputs of shape (C, N): argmax for C > 1, a > 0.5 for C = 1."""
     if A.shape[0] == 1:
         return (A[0] > 0.5).astype(np.intp)
     return A.argmax(axis=0)
+
+
+# ---------------------------------------------------------------------------
+# the training loop of Sequential.fit
+# ---------------------------------------------------------------------------
+def _relu_forward(Z: Array, A: Array) -> None:
+    np.maximum(Z, 0.0, out=A)  # = activations.relu
+
+
+def _relu_backward(D: Array, Z: Array, A: Array, T: Array) -> None:
+    np.sign(A, out=T)  # a = max(z, 0), so sign(a) = 1 where z > 0, else 0: activations.relu_grad
+    D *= T
+
+
+_FIT_KERNELS = {"relu": (_relu_forward, _relu_backward)}
+
+
+class _FitLoop:
+    """The mini-batch loop of :meth:`Sequential.fit` on preallocated buffers.
+
+    The arithmetic is that of :func:`fnnlib.network.forward`, :func:`fnnlib.network.backward`
+    and the optimizer's ``update``, operation for operation, so the same seed gives bit-for-bit
+    the same weights and history as those functions called batch by batch; only the bookkeeping
+    is cheaper. All W^(l) and b^(l) live in one flat vector θ (each a contiguous view), so is the
+    gradient, so the optimizer updates everything with a few elementwise operations (in place,
+    on the loop's own copy; the model gets copies at the end of every epoch). Each mini-batch
+    writes its output layer's shifted logits z − max z, a^(L) and Σ_k e^{z_k − max z} into
+    per-epoch blocks, and the epoch's running loss and accuracy are computed from them once, at
+    its end (softmax with cross-entropy; the other losses are measured batch by batch).
+    """
+
+    def __init__(self, shapes: list[tuple[int, int]], acts: list[Any], loss: str, lam: float, opt: Optimizer,
+                 B: int, N: int) -> None:
+        self.acts, self.loss, self.lam, self.opt, self.B, self.N = acts, loss, lam, opt, B, N
+        sizes = [shapes[0][1]] + [s[0] for s in shapes]
+        self.L = L = len(shapes)
+        n = sum(m * k + m for m, k in shapes)
+        self.theta, self.g = np.empty(n), np.empty(n)
+        self.tmp, self.tmp2 = np.empty(n), np.empty(n)
+        self.slices: list[tuple[slice, slice]] = []
+        off = 0
+        for m, k in shapes:
+            self.slices.append((slice(off, off + m * k), slice(off + m * k, off + m * k + m)))
+            off += m * k + m
+        self.Ws = [self.theta[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
+        self.bs = [self.theta[sb] for _, sb in self.slices]
+        self.bcols = [b[:, None] for b in self.bs]
+        self.W_Ts = [W.T for W in self.Ws]
+        self.gWs = [self.g[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
+        self.gbs = [self.g[sb] for _, sb in self.slices]
+        self.tWs = [self.tmp[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
+        self.kernels = [_FIT_KERNELS.get(a.name) if not a.kw else None for a in acts[:-1]]
+        self.fused = loss == "softmax_cross_entropy"
+        self.flat_opt = type(opt)._step_flat is not Optimizer._step_flat
+        C = sizes[-1]
+        self.K, rest = divmod(N, B)
+        self.rest = rest
+        # buffers per mini-batch size: z^(l), a^(l), δ^(l), scratch, for l = 1..L
+        self.buf: dict[int, tuple[list[Array], list[Array], list[Array], list[Array]]] = {}
+        for nb in {B, rest} - {0}:
+            self.buf[nb] = ([np.empty((m, nb)) for m in sizes[1:]], [np.empty((m, nb)) for m in sizes[1:]],
+                            [np.empty((m, nb)) for m in sizes[1:]], [np.empty((m, nb)) for m in sizes[1:]])
+        K = self.K
+        # per-epoch blocks of the output layer (fused softmax + cross-entropy)
+        self.S_blocks, self.A_blocks, self.se_blocks = np.empty((K, C, B)), np.empty((K, C, B)), np.empty((K, B))
+        self.S_rest, self.A_rest, self.se_rest = np.empty((C, rest)), np.empty((C, rest)), np.empty(rest)
+        self.m_buf = {nb: np.empty(nb) for nb in self.buf}
+        self.XsT = np.empty((N, sizes[0]))
+        self.YsT = np.empty((N, C))
+        self.true_s = np.empty(N, dtype=np.intp)
+        self.state_flat: dict[str, Any] = {}
+
+    # -- parameters and optimizer state in and out ---------------------------------------
+    def _to_flat(self, params: Params, out: Array) -> Array:
+        for (sW, sb), p in zip(self.slices, params):
+            out[sW] = p["W"].ravel()
+            out[sb] = p["b"]
+        return out
+
+    def _to_params(self, flat: Array) -> Params:
+        return [{"W": flat[sW].reshape(W.shape).copy(), "b": flat[sb].copy()}
+                for (sW, sb), W in zip(self.slices, self.Ws)]
+
+    def _views(self, flat: Array) -> Params:
+        return [{"W": flat[sW].reshape(W.shape), "b": flat[sb]} for (sW, sb), W in zip(self.slices, self.Ws)]
+
+    def load(self, params: Params, state: dict[str, Any]) -> None:
+        self._to_flat(params, self.theta)
+        if not self.flat_opt:  # an Optimizer subclass of the user's: its own list-of-dicts state
+            self.state_flat = state
+            return
+        self.state_flat = {k: self._to_flat(v, np.empty_like(self.theta)) if isinstance(v, list) else v
+                           for k, v in state.items()}
+
+    def params(self) -> Params:
+        return self._to_params(self.theta)
+
+    def state(self) -> dict[str, Any]:
+        if not self.flat_opt:
+            return self.state_flat
+        return {k: self._to_params(v) if isinstance(v, np.ndarray) else v for k, v in self.state_flat.items()}
+
+    # -- one epoch ------------------------------------------------------------------------
+    def _steps(self) -> list[tuple[Any, ...]]:
+        """Per mini-batch, every view it needs, made once (the buffers are refilled in place)."""
+        B, K, rest = self.B, self.K, self.rest
+        steps = []
+        for k, s in enumerate(range(0, K * B, B)):
+            steps.append((self.XsT[s:s + B].T, self.YsT[s:s + B].T, self.buf[B], self.m_buf[B],
+                          self.S_blocks[k], self.A_blocks[k], self.se_blocks[k], s, s + B, B))
+        if rest:
+            steps.append((self.XsT[K * B:].T, self.YsT[K * B:].T, self.buf[rest], self.m_buf[rest],
+                          self.S_rest, self.A_rest, self.se_rest, K * B, self.N, rest))
+        return steps
+
+    def epoch(self, XT: Array, YT: Array, true: NDArray[np.intp], perm: NDArray[np.intp] | None) -> tuple[float, int]:
+        """One pass over the N training rows; returns (Σ over mini-batches of n_B · mean loss, # correct)."""
+        B, K, rest = self.B, self.K, self.rest
+        if perm is not None:
+            np.take(XT, perm, axis=0, out=self.XsT)
+            np.take(YT, perm, axis=0, out=self.YsT)
+            np.take(true, perm, out=self.true_s)
+        else:
+            self.XsT[...], self.YsT[...], self.true_s[...] = XT, YT, true
+        if not hasattr(self, "steps"):
+            self.steps = self._steps()
+        XsT, YsT, true_s = self.XsT, self.YsT, self.true_s
+        L, acts, kernels, fused, loss = self.L, self.acts, self.kernels, self.fused, self.loss
+        Ws, bcols, W_Ts, gWs, gbs, g = self.Ws, self.bcols, self.W_Ts, self.gWs, self.gbs, self.g
+        theta, state, tmp, tmp2 = self.theta, self.state_flat, self.tmp, self.tmp2
+        step_flat = self.opt._step_flat if self.flat_opt and not self.lam else None
+        batch_losses: list[float] = []
+        correct = 0
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            for X, Y, (Zs, As, Ds, Ts), m, S, A, se, start, stop, nb in self.steps:
+                # forward: z^(l) = W^(l) a^(l-1) + b^(l) 1ᵀ, a^(l) = f_l(z^(l))   (as network.forward)
+                a = X
+                for l in range(L - 1):
+                    Z = np.matmul(Ws[l], a, out=Zs[l])
+                    Z += bcols[l]
+                    kern = kernels[l]
+                    if kern is not None:
+                        kern[0](Z, As[l])
+                    else:
+                        As[l][...] = acts[l].f(Z, **acts[l].kw)
+                    a = As[l]
+                Z = np.matmul(Ws[-1], a, out=Zs[-1])
+                Z += bcols[-1]
+                D = Ds[-1]
+                if fused:  # softmax and δ^(L) = ŷ − y (as losses._sce_*); the loss at the epoch's end
+                    np.maximum.reduce(Z, axis=0, out=m)  # max z (np.max without its wrapper)
+                    np.subtract(Z, m, out=S)  # s = z − max z
+                    np.exp(S, out=A)
+                    np.add.reduce(A, axis=0, out=se)  # Σ_k e^{s_k}
+                    A /= se  # softmax
+                    np.subtract(A, Y, out=D)
+                else:
+                    act = acts[-1]
+                    A = np.asarray(act.f(Z, **act.kw), dtype=np.float64)
+                    batch_losses.append(float(_losses._per_example_unchecked(loss, Z, A, Y).mean()))
+                    correct += int(np.count_nonzero(_classes(A) == true_s[start:stop]))
+                    D[...] = _losses._delta_unchecked(loss, Z, A, Y, act.df, act.kw)
+                # backward: ∂R/∂W^(l) = Δ^(l) A^(l-1)ᵀ / n_B (+ λ W^(l)), ∂R/∂b^(l) = Δ^(l) 1 / n_B
+                for l in range(L - 1, -1, -1):
+                    np.matmul(D, (As[l - 1] if l else X).T, out=gWs[l])
+                    np.add.reduce(D, axis=1, out=gbs[l])  # Δ^(l) 1
+                    if l:
+                        D_prev = np.matmul(W_Ts[l], D, out=Ds[l - 1])  # W^(l)ᵀ δ^(l)
+                        kern = kernels[l - 1]
+                        if kern is not None:
+                            kern[1](D_prev, Zs[l - 1], As[l - 1], Ts[l - 1])  # ⊙ f'(z^(l-1))
+                        else:
+                            act = acts[l - 1]
+                            D_prev *= np.asarray(act.df(Zs[l - 1], **act.kw), dtype=np.float64)
+                        D = D_prev
+                if step_flat is not None and not nb & (nb - 1):  # n_B a power of two: the step divides
+                    step_flat(theta, g, state, tmp, tmp2, 1.0 / nb)
+                else:
+                    g /= nb
+                    self._update()
+            if fused:  # the epoch's losses and accuracy, from the kept blocks
+                Yb = YsT[:K * B].reshape(K, B, -1).transpose(0, 2, 1)
+                T = self.S_blocks - np.log(self.se_blocks)[:, None, :]
+                T *= Yb
+                batch_losses = [-v for v in T.sum(axis=1).mean(axis=1).tolist()]
+                correct = int(np.count_nonzero(_classes_blocks(self.A_blocks).ravel() == true_s[:K * B]))
+                if rest:
+                    T = self.S_rest - np.log(self.se_rest)
+                    T *= YsT[K * B:].T
+                    batch_losses.append(-float(T.sum(axis=0).mean()))
+                    correct += int(np.count_nonzero(_classes(self.A_rest) == true_s[K * B:]))
+        loss_sum = 0.0
+        sizes = [B] * K + ([rest] if rest else [])
+        for value, nb in zip(batch_losses, sizes):  # as batch by batch: Σ mean_B · n_B, in order
+            loss_sum += value * nb
+        return loss_sum, correct
+
+    def _update(self) -> None:
+        """Weight decay, then the optimizer's step, on θ in place."""
+        if self.lam:
+            for W, gW, tW in zip(self.Ws, self.gWs, self.tWs):
+                np.multiply(W, self.lam, out=tW)
+                gW += tW
+        if self.flat_opt:
+            self.opt._step_flat(self.theta, self.g, self.state_flat, self.tmp, self.tmp2)
+        else:
+            new, self.state_flat = self.opt._update(self._to_params(self.theta), self._views(self.g), self.state_flat)
+            self._to_flat(new, self.theta)
+
+
+def _classes_blocks(A: Array) -> NDArray[np.intp]:
+    """Class decisions from output blocks of shape (K, C, B) (argmax over C, or a > 0.5 for C = 1)."""
+    if A.shape[1] == 1:
+        return (A[:, 0, :] > 0.5).astype(np.intp)
+    return A.argmax(axis=1)

@@ -38,7 +38,7 @@ from scipy.special import expit
 
 from fnnlib import losses as _losses
 from fnnlib._progress import progress_bar
-from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng
+from fnnlib._validate import as_float_array, check_choice, check_positive_int, make_rng, resolve_alias
 from fnnlib.network import (
     Params,
     _Act,
@@ -333,10 +333,10 @@ def train(
     activations: Sequence[Any],
     loss: str,
     *,
-    learning_rate: float = 0.1,
+    learning_rate: float | None = None,
     epochs: int = 100,
     batch_size: int = 1,
-    lam: float = 0.0,
+    lam: float | None = None,
     momentum: float = 0.0,
     X_val: ArrayLike | None = None,
     y_val: ArrayLike | None = None,
@@ -345,6 +345,10 @@ def train(
     shuffle: bool = True,
     rng: np.random.Generator | int | None = None,
     progress: bool | Callable[[int, History], Any] | None = None,
+    lr: float | None = None,
+    l2: float | None = None,
+    early_stopping: int | None = None,
+    verbose: bool | None = None,
 ) -> tuple[Params, History]:
     """Train a network with (mini-batch) stochastic gradient descent.
 
@@ -392,6 +396,10 @@ def train(
         ``True`` shows a tqdm bar on stdout (never stderr); a callable is
         called as ``progress(epoch, history)`` after every epoch. Nothing is
         printed by default.
+    lr, l2, early_stopping, verbose : optional
+        Aliases of ``learning_rate``, ``lam``, ``patience`` and ``progress``,
+        the names :mod:`fnnlib.models` (Keras) uses for the same settings. Give
+        either name, or both with the same value.
 
     Returns
     -------
@@ -429,6 +437,10 @@ def train(
     1.0
     """
     func = "train"
+    learning_rate = resolve_alias(learning_rate, lr, "learning_rate", "lr", func, 0.1)
+    lam = resolve_alias(lam, l2, "lam", "l2", func, 0.0)
+    patience = resolve_alias(patience, early_stopping, "patience", "early_stopping", func)
+    progress = resolve_alias(progress, verbose, "progress", "verbose", func)
     Ws0, bs0 = _check_params(params, func)
     L = len(Ws0)
     acts = _check_activations(activations, L, func, loss)

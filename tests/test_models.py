@@ -220,15 +220,89 @@ def test_momentum_update_and_no_mutation():
 
 
 def test_optimizer_names_and_learning_rate_alias():
-    assert repr(get_optimizer("sgd")) == "SGD(lr=0.01, momentum=0)"
-    assert get_optimizer("adam").lr == 0.001
-    assert SGD(learning_rate=0.2).lr == 0.2
-    with pytest.raises(TypeError, match="not both"):
-        SGD(0.1, learning_rate=0.2)
+    assert repr(get_optimizer("sgd")) == "SGD(learning_rate=0.01, momentum=0)"
+    assert get_optimizer("adam").learning_rate == 0.001
+    assert SGD(lr=0.2).learning_rate == 0.2 and SGD(0.2).learning_rate == 0.2
+    assert SGD(learning_rate=0.2).lr == 0.2  # the alias reads too
+    assert Adam(lr=0.01, learning_rate=0.01).learning_rate == 0.01  # both, with the same value
+    with pytest.raises(TypeError, match=r"SGD: got learning_rate=0\.1 and lr=0\.2, two names for the same setting"):
+        SGD(0.1, lr=0.2)
     with pytest.raises(ValueError, match=r"momentum must be a single number in \[0, 1\)"):
         SGD(0.1, momentum=1.0)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="learning_rate"):
         Adam(lr=-1.0)
+
+
+def test_aliases_of_compile_and_fit_give_the_same_run(moons):
+    """lam/l2, patience/early_stopping, progress/verbose: either name, the same run; both only when equal."""
+    X, y = moons
+    runs = []
+    for compile_kw, fit_kw in [({"lam": 1e-3}, {"patience": 2, "progress": False}),
+                               ({"l2": 1e-3}, {"early_stopping": 2, "verbose": False}),
+                               ({"lam": 1e-3, "l2": 1e-3}, {"patience": 2, "early_stopping": 2, "verbose": False})]:
+        model = Sequential([Dense(8, activation="tanh", input_dim=2), Dense(2, activation="softmax")])
+        model.compile(optimizer=SGD(learning_rate=0.5), loss="softmax_cross_entropy", **compile_kw)
+        h = model.fit(X, y, epochs=40, validation_split=0.2, rng=0, **fit_kw)
+        runs.append((model.get_weights(), h.val_loss))
+    for weights, val_loss in runs[1:]:
+        assert val_loss == runs[0][1]
+        for a, b in zip(weights, runs[0][0]):
+            np.testing.assert_array_equal(a, b)
+    model = Sequential([Dense(2, activation="softmax", input_dim=2)])
+    with pytest.raises(TypeError, match=r"compile: got lam=0\.1 and l2=0\.2.*Pass only lam=0\.1 or only lam=0\.2"):
+        model.compile(loss="softmax_cross_entropy", lam=0.1, l2=0.2)
+    model.compile(loss="softmax_cross_entropy")
+    with pytest.raises(TypeError, match="fit: got patience=3 and early_stopping=4"):
+        model.fit(X, y, validation_split=0.2, patience=3, early_stopping=4, progress=False)
+    with pytest.raises(TypeError, match="fit: got progress=True and verbose=False"):
+        model.fit(X, y, progress=True, verbose=False)
+    seen = []
+    model.fit(X, y, epochs=2, progress=lambda epoch, h: seen.append((epoch, len(h.train_loss))))
+    assert seen == [(1, 1), (2, 2)]
+
+
+def _fit_batch_by_batch(model, X, y, epochs, batch_size, rng):
+    """Sequential.fit's definition, spelled out with the public functions: per mini-batch,
+    network.forward, network.risk's loss, network.backward and the optimizer's update."""
+    from fnnlib import network as nw
+
+    gen = np.random.default_rng(rng)
+    params, acts, opt = model.params, model.activations, model._optimizer
+    state = opt.init_state(params)
+    loss = model._loss
+    Y = np.eye(model.layer_sizes[-1])[:, y]
+    losses = []
+    for _ in range(epochs):
+        perm = gen.permutation(len(y))
+        total = 0.0
+        for s in range(0, len(y), batch_size):
+            idx = perm[s:s + batch_size]
+            fp = nw.forward(params, X[idx].T, acts)
+            total += nw.risk(params, X[idx].T, Y[:, idx], acts, loss) * idx.size
+            grads = nw.backward(params, fp, Y[:, idx], acts, loss, lam=model._lam).grads
+            params, state = opt.update(params, grads, state)
+        losses.append(total / len(y))
+    return params, losses
+
+
+@pytest.mark.parametrize("optimizer, batch_size, lam, hidden", [
+    (SGD(learning_rate=0.1, momentum=0.9), 32, 0.0, "relu"),   # n_B a power of two: 1/n_B folded into α
+    (SGD(learning_rate=0.1), 24, 1e-3, "relu"),                 # weight decay, a short last mini-batch
+    (Adam(learning_rate=0.01), 16, 0.0, "tanh"),                # a table activation (no fast kernel)
+    (Adam(learning_rate=0.01), 20, 1e-2, ("leaky_relu", {"gamma": 0.1})),
+])
+def test_fit_is_bit_for_bit_the_batch_by_batch_definition(moons, optimizer, batch_size, lam, hidden):
+    """fit's preallocated, flat-vector loop computes what forward/backward/update compute, to the last bit."""
+    X, y = moons
+    model = Sequential([Dense(16, activation=hidden, input_dim=2), Dense(8, activation="relu"),
+                        Dense(2, activation="softmax")]).build(rng=3)
+    model.compile(optimizer=optimizer, loss="softmax_cross_entropy", lam=lam)
+    want_params, want_losses = _fit_batch_by_batch(model, X, y, 3, batch_size, rng=5)
+    h = model.fit(X, y, epochs=3, batch_size=batch_size, rng=5, progress=False)
+    assert h.train_loss == want_losses
+    for got, want in zip(model.params, want_params):
+        np.testing.assert_array_equal(got["W"], want["W"])
+        np.testing.assert_array_equal(got["b"], want["b"])
 
 
 # ---------------------------------------------------------------------------
@@ -415,6 +489,23 @@ def test_unknown_optimizer_and_loss_list_the_known_ones():
         Sequential([Dense(3, activation="relu", input_dim=2)]).compile(loss="categorical_crossentropy")
 
 
+def test_dense_takes_the_activation_specs_of_network_forward(moons):
+    """("leaky_relu", {"gamma": 0.1}) works in Dense as in network.forward: same outputs, a summary label."""
+    from fnnlib.network import forward
+
+    spec = ("leaky_relu", {"gamma": 0.1})
+    model = Sequential([Dense(5, activation=spec, input_dim=2), Dense(2, activation="softmax")]).build(rng=0)
+    assert model.activations == [spec, "softmax"]
+    assert model.layers[0].activation_name == "leaky_relu"
+    X, _ = moons
+    np.testing.assert_array_equal(model.predict_proba(X[:7]), forward(model.params, X[:7].T, [spec, "softmax"]).a[-1].T)
+    assert "leaky_relu(gamma=0.1)" in model.summary()
+    with pytest.raises(ValueError, match=r"Dense: activation 'leaky_relu' got the unknown parameter\(s\) 'alpha'"):
+        Dense(3, activation=("leaky_relu", {"alpha": 0.1}))
+    with pytest.raises(ValueError, match=r"Dense: softmax takes no parameters"):
+        Dense(3, activation=("softmax", {"beta": 1.0}))
+
+
 def test_softmax_only_on_the_last_layer():
     with pytest.raises(ValueError, match=r"layer 1 has activation 'softmax', which is only allowed on the last"):
         Sequential([Dense(10, activation="softmax", input_dim=64), Dense(10, activation="softmax")])
@@ -430,7 +521,7 @@ def test_other_fit_arguments_are_checked(compiled):
     X, y = np.zeros((10, 64)), np.arange(10)
     with pytest.raises(ValueError, match="validation_data or validation_split, not both"):
         compiled.fit(X, y, validation_data=(X, y), validation_split=0.2, verbose=False)
-    with pytest.raises(ValueError, match="early_stopping=3 watches the validation loss"):
+    with pytest.raises(ValueError, match=r"early_stopping=3 \(early stopping\) watches the validation loss"):
         compiled.fit(X, y, early_stopping=3, verbose=False)
     with pytest.raises(ValueError, match=r"validation_split must be a single number in \[0, 1\)"):
         compiled.fit(X, y, validation_split=1.0, verbose=False)

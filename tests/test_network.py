@@ -482,3 +482,53 @@ def test_activation_parameters_are_passed_through():
     params = [{"W": np.array([[1.0]]), "b": np.zeros(1)}]
     fp = forward(params, np.array([[-2.0, 3.0]]), [("leaky_relu", {"gamma": 0.1})])
     np.testing.assert_allclose(fp.a[1], [[-0.2, 3.0]])
+
+
+# ---------------------------------------------------------------------------
+# the same targets and activation specs as Sequential
+# ---------------------------------------------------------------------------
+def test_binary_cross_entropy_takes_soft_targets_of_shape_N_as_sequential_does():
+    """One logistic output: y of shape (N,) may hold probabilities, as in Sequential.fit; the gradient is
+    that of the (1, N) targets, checked against autograd's."""
+    from fnnlib.models import Dense, Sequential
+
+    rng = np.random.default_rng(4)
+    params = init_params([3, 4, 1], rng=rng)
+    X, t = rng.normal(size=(3, 7)), rng.uniform(size=7)
+    acts = ["tanh", "logistic"]
+    fp = forward(params, X, acts)
+    got = backward(params, fp, t, acts, "binary_cross_entropy").grads
+    want = backward(params, fp, t[None, :], acts, "binary_cross_entropy").grads
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g["W"], w["W"])
+
+    def R(W1, b1, W2, b2):
+        z2 = W2 @ anp.tanh(W1 @ X + b1[:, None]) + b2[:, None]
+        return anp.mean(anp.logaddexp(0.0, z2[0]) - t * z2[0])
+
+    auto = autograd.grad(R, argnum=(0, 1, 2, 3))(params[0]["W"], params[0]["b"], params[1]["W"], params[1]["b"])
+    np.testing.assert_allclose(got[0]["W"], auto[0], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(got[1]["b"], auto[3], rtol=1e-10, atol=1e-14)
+    assert risk(params, X, t, acts, "binary_cross_entropy") == pytest.approx(float(R(*(
+        params[0]["W"], params[0]["b"], params[1]["W"], params[1]["b"]))), rel=1e-12)
+    # Sequential takes the same rows (its model on the same weights gives the same loss)
+    model = Sequential([Dense(4, activation="tanh", input_dim=3), Dense(1, activation="logistic")])
+    model.params = params
+    model.compile(loss="binary_cross_entropy")
+    assert model.evaluate(X.T, t)["loss"] == pytest.approx(risk(params, X, t, acts, "binary_cross_entropy"), rel=1e-12)
+    # out of [0, 1]: the message names one output and [0, 1], not labels 0..C-1
+    with pytest.raises(ValueError, match=r"one logistic output needs y in \[0, 1\].*got 1\.5 at index 2"):
+        backward(params, fp, np.array([0, 1, 1.5, 0, 1, 0, 1]), acts, "binary_cross_entropy")
+
+
+def test_activation_specs_are_checked_with_their_parameters():
+    params = init_params([2, 3, 1], rng=0)
+    x = np.array([0.5, -1.0])
+    fp = forward(params, x, [("leaky_relu", {"gamma": 0.1}), "identity"])
+    np.testing.assert_allclose(fp.a[1], np.where(fp.z[1] > 0, fp.z[1], 0.1 * fp.z[1]))
+    with pytest.raises(ValueError, match=r"forward: activation 'leaky_relu' for layer 1 got the unknown parameter\(s\) 'alpha'; it takes 'gamma'"):
+        forward(params, x, [("leaky_relu", {"alpha": 0.1}), "identity"])
+    with pytest.raises(ValueError, match=r"activation 'relu' for layer 1 got the unknown parameter\(s\) 'gamma'; it takes no parameters"):
+        forward(params, x, [("relu", {"gamma": 0.1}), "identity"])
+    with pytest.raises(ValueError, match=r"activation 'elu' for layer 1 with parameters \{'gamma': 'x'\}"):
+        forward(params, x, [("elu", {"gamma": "x"}), "identity"])
