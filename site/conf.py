@@ -37,6 +37,8 @@ nb_merge_streams = True
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "attrs_inline"]
 myst_heading_anchors = 3
+# "$$ ... $$" inside a paragraph (a list item's formula) is display math, as JupyterLab shows it
+myst_dmath_double_inline = True
 # MathJax also typesets the math of HTML outputs (a quiz's static fallback), not only MyST's math.
 myst_mathjax_classes = "tex2jax_process|mathjax_process|math|output_area|text_html"
 

@@ -165,15 +165,19 @@ def _title(nb, path: Path) -> str:
 
 def source_box(kind: str, repo_path: str, download: str) -> str:
     """The box at the top of every notebook page: the notebook for download, how to run it."""
-    what = "lecture" if kind == "lecture" else "assignment (the student copy)"
-    then = ("press **Validate** to run the visible tests" if kind == "assignment"
-            else "*Run → Run All Cells*")
+    if kind == "lecture":
+        what = (f"This page is the notebook `{repo_path}` with its stored outputs: "
+                f"{{download}}`download it <{download}>`.")
+        then = "then *Run → Run All Cells*"
+    else:
+        what = (f"This page shows the tasks of `{repo_path}`, the notebook you complete and hand in: "
+                f"{{download}}`download it <{download}>`.")
+        then = "write your answers there and press **Validate** to run the visible tests"
     return "\n".join([
-        ":::{admonition} Run it as a notebook",
+        ":::{admonition} Open it in JupyterLab",
         ":class: fnn-source tip",
-        f"This page is `{repo_path}` with its stored outputs: {{download}}`download the {what} <{download}>`. "
-        "To run it, clone the course and type `make lab`: JupyterLab opens on the start page `START.md`, "
-        f"which links this notebook; {then}.",
+        f"{what} To run it, clone the course and type `make lab`: JupyterLab opens on the start page "
+        f"`START.md`, which links every notebook; {then}.",
         ":::",
     ])
 
@@ -299,6 +303,29 @@ def toctrees(us: list[Unit]) -> str:
 # --------------------------------------------------------------------------- staging and building
 
 
+def page_of(repo_path: str) -> str:
+    """The built page (a path in the site) of a repository file that the site includes."""
+    where = site_path(repo_path)
+    if where is None:
+        raise SiteError(f"{repo_path} is not on the website (only lectures, the release, GLOSSARY.md and "
+                        f"the guides {', '.join(GUIDES)} in docs/ are)")
+    return str(PurePosixPath(where).with_suffix(".html"))
+
+
+def expected_pages() -> dict[str, str | None]:
+    """{built page: the repository file it comes from (None for Sphinx's own pages)} for the
+    current lectures, release and guides."""
+    pages: dict[str, str | None] = {"index.html": "site/index.md", "search.html": None, "genindex.html": None}
+    for u in units():
+        for path in ([u.lecture] if u.lecture else []) + u.assignment:
+            pages[page_of(path)] = path
+    for repo_file in ["GLOSSARY.md"] + [f"docs/{g}" for g in GUIDES]:
+        if (ROOT / repo_file).exists():
+            pages[page_of(repo_file)] = repo_file
+    return pages
+
+
+
 def stage(dest: Path) -> list[Unit]:
     """Write every source page of the site into ``dest`` (emptied first)."""
     if dest.exists():
@@ -327,16 +354,10 @@ def stage(dest: Path) -> list[Unit]:
     return us
 
 
-def build(out: Path = DEFAULT_OUT, *, quiet: bool = True) -> dict:
-    """Stage and build the site into ``out``; returns {'seconds', 'bytes', 'pages', 'out'}.
+def sphinx_build(src: Path, out: Path, *, quiet: bool = True) -> str:
+    """Run Sphinx on staged sources with the course's configuration; warnings are errors.
 
-    Raises SiteError with Sphinx's warnings when the build warns or fails."""
-    start = time.monotonic()
-    out = Path(out).resolve()
-    src = out.parent / (out.name + "-src")
-    stage(src)
-    if out.exists():
-        shutil.rmtree(out)
+    Returns Sphinx's stderr; raises SiteError with the warnings when the build warns or fails."""
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", "-c", str(CONF_DIR),
            "-d", str(src / ".doctrees"), str(src), str(out)] + (["-q"] if quiet else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -344,10 +365,25 @@ def build(out: Path = DEFAULT_OUT, *, quiet: bool = True) -> dict:
         raise SiteError(f"sphinx-build failed (exit {proc.returncode}); warnings are errors here:\n"
                         f"{proc.stderr.strip()}\n{proc.stdout.strip()[-3000:]}\n"
                         f"(sources staged in {src}; command: {' '.join(cmd)})")
+    return proc.stderr
+
+
+def build(out: Path = DEFAULT_OUT, *, quiet: bool = True) -> dict:
+    """Stage and build the site into ``out`` (its sources go to ``<out>-src``, beside it).
+
+    Returns {'seconds', 'bytes', 'pages', 'out'}; raises SiteError when the build warns or fails."""
+    start = time.monotonic()
+    out = Path(out).resolve()
+    src = out.parent / (out.name + "-src")
+    stage(src)
+    if out.exists():
+        shutil.rmtree(out)
+    sphinx_build(src, out, quiet=quiet)
     (out / ".nojekyll").write_text("")  # GitHub Pages: serve _static/ and _images/ as they are
     files = [p for p in out.rglob("*") if p.is_file()]
     return {"seconds": time.monotonic() - start, "bytes": sum(p.stat().st_size for p in files),
-            "pages": sum(1 for p in files if p.suffix == ".html"), "out": out, "stderr": proc.stderr}
+            "pages": sum(1 for p in files if p.suffix == ".html" and "_static" not in p.relative_to(out).parts),
+            "out": out}
 
 
 def main(argv: list[str] | None = None) -> int:

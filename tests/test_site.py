@@ -1,0 +1,552 @@
+"""The course website (`make site`, tools/site.py): built, complete, linked, leak-free, and right in a browser.
+
+The site is built once per test session into a scratch folder, exactly as `make site` builds it
+(Sphinx with warnings as errors). Set FNN_SITE_DIR to check an already built site instead (the
+GitHub Pages workflow checks what it is about to publish).
+
+Without a browser:
+- every lecture, every assignment of the release, the glossary and the guides have a page, and
+  nothing else is a page; every notebook page links its notebook, byte for byte the committed one,
+  and says how to open it in JupyterLab (make lab, START.md);
+- every relative link and resource of every page resolves to a file, and every #anchor to an id;
+  no page or stylesheet loads anything from another host;
+- no line of a model answer, a hidden test or a rubric of solutions/ is on the site (pages, search
+  index, downloadable notebooks) unless a committed student-facing file shows the same line (a
+  lecture's `for l in range(1, L + 1):` is not a secret); a planted line is found;
+- a warning fails the build (a broken cross-reference in a scratch source).
+
+In Debian's chromium (Playwright for Python, never `playwright install`), every page opened from
+file:// with every request to another host aborted and recorded: every image loaded, MathJax typeset
+every formula (no raw `$…$`, no TeX commands such as `\\frac` left in the visible text, no TeX error),
+no JavaScript error or failed file, the Chinese key terms drawn with a Chinese font (Chromium's
+own report of the platform font per glyph), the landing page links every lecture and assignment,
+and no page is wider than a phone's screen. Screenshots of the landing page and of a lecture, at
+desktop and phone width, go to build/screenshots/site/ (printed at the end) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+from tests.pipeline import course as C
+from tests.pipeline.test_leaks import assignment_secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SHOTS = ROOT / "build" / "screenshots" / "site"
+TIMES: dict[str, float] = {}  # seconds per phase, printed with the screenshots
+
+_spec = importlib.util.spec_from_file_location("fnn_site_builder", ROOT / "tools" / "site.py")
+site_builder = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = site_builder  # dataclasses look their module up
+_spec.loader.exec_module(site_builder)
+
+EXPECTED = site_builder.expected_pages()  # {page: repository file it comes from}
+PAGES = sorted(EXPECTED)
+NOTEBOOK_PAGES = {p: src for p, src in EXPECTED.items() if src and src.endswith(".ipynb")}
+LANDING = "index.html"
+SHOT_LECTURE = next((p for p in PAGES if p.startswith("lectures/")), None)
+
+
+def _have_sphinx() -> str | None:
+    missing = [m for m in ("sphinx", "myst_nb", "sphinx_book_theme") if importlib.util.find_spec(m) is None]
+    return ", ".join(missing) or None
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The built site: FNN_SITE_DIR if set, else a fresh build like `make site`'s."""
+    given = os.environ.get("FNN_SITE_DIR")
+    if given:
+        path = Path(given).resolve()
+        assert (path / "index.html").is_file(), f"FNN_SITE_DIR={given} holds no built site (no index.html)"
+        return path
+    missing = _have_sphinx()
+    if missing:
+        pytest.skip(f"{missing} not installed: pip install -e '.[site]' (make test and make site install it)")
+    start = time.monotonic()
+    try:
+        result = site_builder.build(tmp_path_factory.mktemp("website") / "site")
+    except site_builder.SiteError as e:
+        pytest.fail(str(e), pytrace=False)
+    TIMES["sphinx build"] = round(time.monotonic() - start, 1)
+    return result["out"]
+
+
+# --------------------------------------------------------------------------- reading built pages
+
+
+class _Refs(HTMLParser):
+    """Every URL a page links or loads, and every id/name it defines."""
+
+    LOADS = {("script", "src"), ("img", "src"), ("link", "href"), ("iframe", "src"), ("source", "src"),
+             ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data")}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []   # <a href>
+        self.loads: list[tuple[str, str]] = []  # (tag, url) of what the page loads
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name"):
+            if a.get(key):
+                self.ids.add(a[key])
+        if tag == "a" and a.get("href") is not None:
+            self.links.append(a["href"])
+        for t, attr in self.LOADS:
+            if tag == t and a.get(attr):
+                if tag == "link" and not set((a.get("rel") or "").split()) & {"stylesheet", "icon", "preload",
+                                                                            "shortcut", "manifest"}:
+                    self.links.append(a[attr])  # <link rel="next"> etc.: a link, not a load
+                else:
+                    self.loads.append((tag, a[attr]))
+
+
+_REFS_CACHE: dict[Path, _Refs] = {}
+
+
+def refs(path: Path) -> _Refs:
+    if path not in _REFS_CACHE:
+        r = _Refs()
+        r.feed(path.read_text(encoding="utf-8"))
+        _REFS_CACHE[path] = r
+    return _REFS_CACHE[path]
+
+
+def built_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
+
+
+def is_remote(url: str) -> bool:
+    return bool(urlsplit(url).scheme in ("http", "https", "ftp", "ws", "wss") or url.startswith("//"))
+
+
+def resolve(page: Path, url: str) -> tuple[Path | None, str]:
+    """(the file a relative URL of ``page`` points to, its #fragment); (None, '') for other URLs."""
+    parts = urlsplit(url)
+    if parts.scheme or url.startswith("//"):
+        return None, ""
+    target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    return target, unquote(parts.fragment)
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def test_every_lecture_assignment_and_guide_has_a_page_and_nothing_else_does(site):
+    built = {p.relative_to(site).as_posix() for p in built_pages(site)}
+    assert not set(PAGES) - built, f"pages missing from the site: {sorted(set(PAGES) - built)}"
+    assert not built - set(PAGES), (f"pages that no lecture, assignment or guide accounts for: "
+                                    f"{sorted(built - set(PAGES))} (tools/site.py expected_pages)")
+    assert not list(site.rglob("*solution*")), "a file named after solutions is on the site"
+
+
+@pytest.mark.parametrize("page", sorted(NOTEBOOK_PAGES))
+def test_a_notebook_page_links_its_committed_notebook_and_says_how_to_run_it(site, page):
+    path = site / page
+    downloads = [u for u in refs(path).links if u.endswith(".ipynb")]
+    source = ROOT / NOTEBOOK_PAGES[page]
+    assert downloads, f"{page} links no notebook to download (the box at the top, tools/site.py source_box)"
+    files = [resolve(path, u)[0] for u in downloads]
+    assert any(f is not None and f.is_file() and f.read_bytes() == source.read_bytes() for f in files), (
+        f"{page}: no download link gives the committed {NOTEBOOK_PAGES[page]} unchanged: {downloads}")
+    text = C.html_text(path.read_text(encoding="utf-8"))
+    for needed in ("make lab", "START.md", "JupyterLab"):
+        assert needed in text, f"{page} does not say how to open it in JupyterLab ({needed!r} missing)"
+
+
+def test_every_relative_link_and_resource_resolves(site):
+    problems = []
+    for page in built_pages(site):
+        r = refs(page)
+        name = page.relative_to(site).as_posix()
+        for url in r.links + [u for _, u in r.loads]:
+            target, fragment = resolve(page, url)
+            if target is None:
+                continue
+            if not target.is_file():
+                problems.append(f"{name}: {url!r} -> no file {target}")
+            elif fragment and target.suffix == ".html" and fragment not in refs(target).ids:
+                problems.append(f"{name}: {url!r} -> no id {fragment!r} in {target.relative_to(site)}")
+    assert not problems, f"{len(problems)} broken links:\n  " + "\n  ".join(problems[:40])
+
+
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+CSS_IMPORT = re.compile(r"@import\s+(?:url\()?\s*['\"]([^'\"]+)['\"]")
+
+
+def test_nothing_is_loaded_from_another_host(site):
+    """Scripts, styles, images and fonts are all in the built folder (the site works offline)."""
+    problems, sheets = [], set()
+    for page in built_pages(site):
+        for tag, url in refs(page).loads:
+            if is_remote(url):
+                problems.append(f"{page.relative_to(site)}: <{tag}> loads {url}")
+            elif tag == "link" and url.split("?")[0].endswith(".css"):
+                sheets.add(resolve(page, url)[0])
+    for sheet in sorted(s for s in sheets if s and s.is_file()):
+        css = sheet.read_text(encoding="utf-8", errors="replace")
+        for url in CSS_URL.findall(css) + CSS_IMPORT.findall(css):
+            if url.startswith("data:"):
+                continue
+            if is_remote(url):
+                problems.append(f"{sheet.relative_to(site)}: url({url})")
+            elif not (sheet.parent / url.split("?")[0].split("#")[0]).exists():
+                problems.append(f"{sheet.relative_to(site)}: url({url}) is missing")
+    assert not problems, "the site needs the network or misses files:\n  " + "\n  ".join(problems[:40])
+
+
+def test_a_warning_fails_the_build(tmp_path):
+    """`-W` is in force: a cross-reference to a page that does not exist stops the build."""
+    if _have_sphinx():
+        pytest.skip(f"{_have_sphinx()} not installed: pip install -e '.[site]'")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.md").write_text("# A page\n\nSee {doc}`a-page-that-does-not-exist`.\n", encoding="utf-8")
+    with pytest.raises(site_builder.SiteError, match="a-page-that-does-not-exist"):
+        site_builder.sphinx_build(src, tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- leaks
+
+TEXT_SUFFIXES = {".html", ".ipynb", ".js", ".json", ".txt", ".md", ".css"}
+
+
+def _public() -> tuple[set[str], str]:
+    """(normalised lines, joined normalised text) of every committed file students receive anyway:
+    the lectures, the release, the glossary and the guides. A secret line that one of them shows
+    (by C.find_leaks's rule) is not news on the site."""
+    files = (sorted((ROOT / "lectures").glob("*.ipynb")) + sorted((ROOT / "exercises").glob("*/*.ipynb"))
+             + [ROOT / "GLOSSARY.md"] + sorted((ROOT / "docs").glob("*.md")))
+    texts = [C.file_text(f) for f in files if f.is_file()]
+    lines = {C.normalise(ln) for t in texts for ln in t.splitlines()}
+    return lines, " " + " ".join(C.normalise(" ".join(t.split())) for t in texts) + " "
+
+
+def _site_texts(site: Path) -> dict[str, tuple[set[str], str, list[str]]]:
+    """{file: (its normalised lines, its joined normalised text, its Markdown lines)} for every text
+    file of the site outside the theme's assets; notebooks by their cells and outputs, HTML by what
+    a browser shows."""
+    out = {}
+    for path in sorted(site.rglob("*")):
+        rel = path.relative_to(site)
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES or rel.parts[0] == "_static":
+            continue
+        text = C.file_text(path)
+        markdown = []
+        if path.suffix == ".ipynb":
+            markdown = [ln for cell in C.read(path).cells if cell.cell_type == "markdown"
+                        for ln in cell.source.splitlines()]
+        out[rel.as_posix()] = ({C.normalise(ln) for ln in text.splitlines()},
+                               " " + C.normalise(" ".join(text.split())) + " ", markdown)
+    return out
+
+
+def _leaks(texts, secret: dict[str, tuple[str, str]], unmarked: dict[str, str]) -> list[str]:
+    """C.find_leaks's rule (a secret as a line, or a long one inside the joined text; a rubric
+    heading left outside its region), on pre-normalised texts."""
+    found = []
+    for name, (lines, joined, markdown) in texts.items():
+        for line, (kind, origin) in secret.items():
+            if line in lines or (len(line) >= C.MIN_SUBSTRING and line in joined):
+                found.append(f"{name}: {kind} line of {origin}")
+        for line, origin in unmarked.items():
+            if line in lines:
+                found.append(f"{name}: a rubric heading outside a mark-scheme region: {origin}")
+        found += [f"{name}: a rubric heading {ln.strip()!r}" for ln in markdown if C.RUBRIC_HEADING_RE.match(ln)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def leak_inputs(site):
+    if not C.SOLUTIONS.is_dir():
+        pytest.skip("no solutions/ folder: nothing to compare the site with")
+    lines, joined = _public()
+
+    def public(line: str) -> bool:
+        return line in lines or (len(line) >= C.MIN_SUBSTRING and line in joined)
+
+    secrets = {}
+    for a in C.assignments():
+        s = assignment_secrets(a)
+        secrets[a] = ({k: v for k, v in s.kinds("rubric", "answer", "hidden").items() if not public(k)},
+                      {k: v for k, v in s.unmarked_rubrics.items() if k not in lines}, s)
+    return _site_texts(site), secrets
+
+
+def test_no_model_answer_hidden_test_or_rubric_reaches_the_site(leak_inputs):
+    texts, secrets = leak_inputs
+    problems = [f"{a}: {p}" for a, (secret, unmarked, _) in secrets.items() for p in _leaks(texts, secret, unmarked)]
+    assert not problems, (f"the website shows what only graders may see ({len(problems)}):\n  "
+                          + "\n  ".join(problems[:40]))
+
+
+def test_a_secret_planted_in_a_page_or_a_download_is_found(leak_inputs, site, tmp_path):
+    """The check above can fail: the longest line of each kind, planted in a copy of an assignment
+    page (as HTML text) and of its download (as a cell)."""
+    texts, secrets = leak_inputs
+    planted = 0
+    for a, (secret, unmarked, s) in secrets.items():
+        page = next((p for p, src in NOTEBOOK_PAGES.items() if src.startswith(f"exercises/{a}/")), None)
+        if page is None:
+            continue
+        for kind in ("rubric", "answer", "hidden"):
+            candidates = {k: v for k, v in secret.items() if v[0] == kind}
+            if not candidates:
+                continue
+            line, (_, origin) = max(candidates.items(), key=lambda kv: len(kv[0]))
+            raw = s.raw[line]
+            page_html = (site / page).read_text(encoding="utf-8").replace(
+                "</article>", f"<p>{html.escape(raw)}</p></article>", 1)
+            (tmp_path / "page.html").write_text(page_html, encoding="utf-8")
+            nb = C.read(ROOT / NOTEBOOK_PAGES[page])
+            nb.cells.append(nbformat.v4.new_code_cell(raw) if kind != "rubric" else nbformat.v4.new_markdown_cell(raw))
+            nbformat.write(nb, str(tmp_path / "download.ipynb"))
+            for planted_in in ("page.html", "download.ipynb"):
+                f = tmp_path / planted_in
+                one = {planted_in: ({C.normalise(ln) for ln in C.file_text(f).splitlines()},
+                                    " " + C.normalise(" ".join(C.file_text(f).split())) + " ", [])}
+                assert any(origin in p for p in _leaks(one, secret, unmarked)), (
+                    f"a {kind} line planted in {planted_in} ({page}) was not found: {origin}")
+            planted += 1
+    assert planted >= 3, "solutions/ has too few secrets to plant (fewer than three)"
+
+
+# --------------------------------------------------------------------------- in a browser
+
+# What each page reports once MathJax is done: figures, math, visible text outside code, links.
+INSPECT = r"""async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const skip = 'pre, code, script, style, textarea, mjx-container, svg, .highlight, kbd';
+  const root = document.querySelector('main') || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const text = [];
+  let cjk = null;
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || el.closest(skip) || !el.getClientRects().length) continue;
+    text.push(node.nodeValue);
+    if (!cjk && /[\u4e00-\u9fff]/.test(node.nodeValue)) { cjk = el; }
+  }
+  if (cjk) { cjk.setAttribute('data-fnn-cjk', '1'); }
+  const math = [...document.querySelectorAll('span.math, div.math')];
+  return {
+    text: text.join('\n'),
+    cjkText: cjk ? cjk.textContent : null,
+    images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0,
+                                             natural: i.naturalWidth, shown: i.width})),
+    math: math.length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80)),
+    texErrors: [...document.querySelectorAll('[data-mml-node="merror"]')].map(e => e.textContent.slice(0, 80)),
+    links: [...document.querySelectorAll('article a[href]')].map(a => a.href),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+  };
+}"""
+
+RAW_DOLLAR = re.compile(r"\$[^$\n]{1,200}\$")
+RAW_TEX = re.compile(r"\\(?:[A-Za-z]{2,}|[()\[\]])")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _zh_families() -> set[str]:
+    """Font families that fontconfig says cover Chinese (what chromium can draw 中文 with)."""
+    if not shutil.which("fc-list"):
+        return set()
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
+
+
+def _chromium_skip_reason() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install playwright, part of the [test] extra)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run installs it as root)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _chromium_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """One page opened in its own tab: what it logged, requested, failed, and INSPECT's report."""
+
+    def __init__(self, context, url: str):
+        self.url, self.errors, self.blocked, self.failed = url, [], [], []
+        self.page = context.new_page()
+        self.page.set_default_timeout(60_000)
+        self.page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})")
+                     if r.url not in self.blocked else None)
+        self.page.goto(url, wait_until="commit")
+
+    def finish(self, zh: set[str]) -> dict:
+        self.page.wait_for_load_state("load")
+        report = self.page.evaluate(INSPECT)
+        report["fonts"] = self._fonts() if report["cjkText"] else None
+        report.update(errors=self.errors, blocked=self.blocked, failed=self.failed)
+        self.page.close()
+        return report
+
+    def _fonts(self) -> list[dict]:
+        """Chromium's own account of the fonts that drew the first Chinese text (DevTools CSS domain)."""
+        cdp = self.page.context.new_cdp_session(self.page)
+        try:
+            cdp.send("DOM.enable")
+            cdp.send("CSS.enable")
+            doc = cdp.send("DOM.getDocument", {"depth": -1})
+            node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": "[data-fnn-cjk]"})
+            return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+        finally:
+            cdp.detach()
+
+
+@pytest.fixture(scope="module")
+def visits(site, browser):
+    """Every page opened once (two tabs at a time), every request to another host aborted."""
+    start = time.monotonic()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: dict[str, list[str]] = {}
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.setdefault(route.request.frame.url if route.request.frame else "?", []).append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    zh = _zh_families()
+    reports, pending = {}, list(PAGES)
+    while pending:
+        batch, pending = pending[:2], pending[2:]
+        opened = [(p, Visit(context, (site / p).as_uri())) for p in batch if (site / p).is_file()]
+        for p, v in opened:
+            reports[p] = v.finish(zh)
+            reports[p]["blocked"] = blocked.pop((site / p).as_uri(), [])
+    context.close()
+    reports["<other>"] = {"blocked": [u for us in blocked.values() for u in us]}
+    TIMES["every page in chromium"] = round(time.monotonic() - start, 1)
+    return reports
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_a_browser(visits, page):
+    r = visits.get(page)
+    assert r is not None, f"{page} was not built"
+    problems = []
+    problems += [f"request to another host (aborted): {u}" for u in r["blocked"]]
+    problems += [f"failed to load: {u}" for u in r["failed"]]
+    problems += r["errors"]
+    problems += [f"image not loaded: {i['src']}" for i in r["images"] if not i["ok"]]
+    problems += [f"formula not typeset by MathJax: {t!r}" for t in r["untypeset"][:5]]
+    problems += [f"TeX error in a formula: {t!r}" for t in r["texErrors"][:5]]
+    problems += [f"raw math in the visible text: {m!r}" for m in RAW_DOLLAR.findall(r["text"])[:5]]
+    problems += [f"raw TeX in the visible text: {r['text'][max(0, m.start() - 30):m.end() + 30]!r}"
+                 for m in list(RAW_TEX.finditer(r["text"]))[:5]]
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def test_no_request_left_the_machine(visits):
+    assert not visits["<other>"]["blocked"], f"requests to other hosts: {visits['<other>']['blocked']}"
+
+
+CJK_PAGES = [p for p in PAGES if p in ("glossary.html", LANDING) or p.startswith("lectures/")]
+
+
+@pytest.mark.parametrize("page", CJK_PAGES)
+def test_chinese_terms_are_drawn_with_a_chinese_font(visits, page):
+    r = visits[page]
+    assert r["cjkText"], f"{page} shows no Chinese text, but the course's key terms are bilingual"
+    zh = _zh_families()
+    if not zh:
+        pytest.skip("no font with Chinese glyphs is installed (Debian: apt-get install fonts-noto-cjk; .ci/run "
+                    "installs it): every browser on this machine would show the terms as boxes")
+    used = {f["familyName"]: f["glyphCount"] for f in r["fonts"]}
+    han = len(HAN.findall(r["cjkText"]))
+    drawn = sum(n for fam, n in used.items() if fam in zh)
+    assert drawn >= han, (f"{page}: {han} Chinese characters in {r['cjkText'][:60]!r}, but only {drawn} glyphs came "
+                          f"from a Chinese font; fonts used: {used}; fonts with Chinese: {sorted(zh)[:8]}")
+    if "Noto Sans CJK SC" in zh:  # the stack in site/_static/course.css must pick Simplified Chinese forms
+        assert "Noto Sans CJK SC" in used, f"{page}: Chinese drawn with {used}, not the installed Noto Sans CJK SC"
+
+
+def test_the_landing_page_links_every_lecture_and_assignment(visits, site):
+    linked = {unquote(urlsplit(u).path) for u in visits[LANDING]["links"]}
+    wanted = {(site / p).as_posix() for p, src in NOTEBOOK_PAGES.items()}
+    missing = sorted(Path(w).relative_to(site).as_posix() for w in wanted - linked)
+    assert not missing, f"the landing page's course map does not link: {missing}"
+
+
+def test_figures_are_sharp(visits):
+    """No figure is shown larger than it was stored (that would blur it); stored figures are kept at
+    their size or scaled down."""
+    blurred = [f"{p}: {i['src']} stored {i['natural']} px wide, shown {i['shown']} px"
+               for p, r in visits.items() if p != "<other>" for i in r.get("images", [])
+               if i["ok"] and i["shown"] > i["natural"]]
+    assert not blurred, "figures shown larger than stored:\n  " + "\n  ".join(blurred[:20])
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_screenshots_and_phone_width(site, browser, device):
+    """Screenshots for a person to look at; on a phone no page is wider than the screen."""
+    if SHOT_LECTURE is None:
+        pytest.skip("no lecture to show")
+    start = time.monotonic()
+    size = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}[device]
+    context = browser.new_context(viewport=size, device_scale_factor=2 if device == "phone" else 1,
+                                  is_mobile=device == "phone", has_touch=device == "phone")
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                  else route.abort())
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    wide = []
+    try:
+        for name, page in (("landing", LANDING), ("lecture", SHOT_LECTURE)):
+            tab = context.new_page()
+            tab.goto((site / page).as_uri())
+            report = tab.evaluate(INSPECT)
+            if report["overflow"] > 1:
+                wide.append(f"{page}: {report['overflow']} px wider than the {size['width']} px screen")
+            if name == "lecture":  # the first figure with the text above it
+                tab.evaluate("() => { const i = document.querySelector('article img');"
+                             " if (i) { window.scrollTo(0, i.getBoundingClientRect().top + window.scrollY - 250); } }")
+                tab.wait_for_timeout(200)
+            tab.screenshot(path=str(SHOTS / f"{name}-{device}.png"))
+            tab.close()
+    finally:
+        context.close()
+    TIMES[f"screenshots ({device})"] = round(time.monotonic() - start, 1)
+    print(f"\nscreenshots: {SHOTS}/{{landing,lecture}}-{device}.png; seconds per phase: {TIMES}")
+    if device == "phone":
+        assert not wide, "on a phone:\n  " + "\n  ".join(wide)
