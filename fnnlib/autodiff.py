@@ -105,8 +105,15 @@ class Tensor:
     is taken as 0 where a <= 0), ``@`` (1-D or 2-D operands) and ``.T``. Methods:
     ``sum``, ``mean``, ``exp``, ``log``, ``tanh``, ``logistic``, ``relu``,
     ``reshape``, and indexing ``t[i]`` (so a bias is added as ``b[:, None]``).
-    ``numpy`` ufuncs (``np.exp(t)``) are refused on purpose: use this module's
-    :func:`exp` so the operation is recorded in the graph.
+    numpy ufuncs that the engine differentiates work on a Tensor and are recorded
+    in the graph: ``np.exp``, ``np.log``, ``np.tanh``, ``np.sqrt`` (as ``t ** 0.5``),
+    ``np.square`` (as ``t ** 2``), ``np.maximum(t, 0)`` (as :func:`relu`),
+    ``np.negative`` and the arithmetic of the operators (``np.add``, ``np.subtract``,
+    ``np.multiply``, ``np.divide``, ``np.power``, ``np.matmul``); so do ``np.sum(t)``
+    and ``np.mean(t)``. Any other ufunc raises a ``TypeError`` that names this
+    module's functions (:func:`exp`, :func:`log`, :func:`tanh`, :func:`logistic`,
+    :func:`relu`): numpy cannot know its derivative. ``arr == t`` is False, as
+    for any two different objects.
 
     Examples
     --------
@@ -118,9 +125,43 @@ class Tensor:
     """
 
     __slots__ = ("value", "grad", "parents", "op", "name", "_backward")
-    # With __array_ufunc__ = None, ``ndarray + Tensor`` calls Tensor.__radd__ instead of
-    # building an object array, and np.exp(Tensor) raises instead of silently leaving the graph.
-    __array_ufunc__ = None
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy's entry for ``np.exp(t)``, ``ndarray + t`` …: the graph's operation, or a clear error.
+
+        Without this, ``np.exp(t)`` would fail deep inside numpy (or build an object array
+        that silently leaves the graph).
+        """
+        name = f"np.{ufunc.__name__}"
+        if method != "__call__":
+            hint = " (for a sum over an axis use t.sum(axis=...))" if ufunc is np.add and method == "reduce" else ""
+            raise TypeError(
+                f"Tensor: {name}.{method} is not recorded by fnnlib.autodiff{hint}. Use the Tensor's own "
+                "operations (t.sum(), t.mean(), + - * / ** @) and fnnlib.autodiff.exp, log, tanh, logistic, "
+                "relu; or take t.value to compute with plain numpy outside the graph."
+            )
+        if kwargs:
+            raise TypeError(
+                f"Tensor: {name}(..., {', '.join(kwargs)}=...) is not supported on a Tensor: an operation of "
+                "the graph makes a new Tensor (no out=, where=, dtype=). Call it without those arguments."
+            )
+        if ufunc in (np.equal, np.not_equal):  # ``arr == t``: two different objects, as before numpy joined in
+            return ufunc is np.not_equal
+        if ufunc in (np.less, np.less_equal, np.greater, np.greater_equal):
+            raise TypeError(
+                f"Tensor: comparisons ({name}) are not part of the graph (their derivative is 0 almost "
+                "everywhere); compare the values, e.g. t.value > 0, or use fnnlib.autodiff.relu for max(t, 0)."
+            )
+        rule = _UFUNC_RULES.get(ufunc)
+        if rule is None:
+            raise TypeError(
+                f"Tensor: numpy's {name} does not know its derivative, so it cannot be recorded in "
+                "fnnlib.autodiff's graph. Use fnnlib.autodiff.exp, log, tanh, logistic or relu, or the "
+                "operators + - * / ** @ (np.exp, np.log, np.tanh, np.sqrt, np.maximum(t, 0) and numpy's "
+                "arithmetic work on a Tensor too); for a value outside the graph use t.value, e.g. "
+                f"{name}(t.value)."
+            )
+        return rule(*inputs)
 
     def __init__(self, value: ArrayLike, name: str | None = None) -> None:
         if isinstance(value, Tensor):
@@ -355,11 +396,13 @@ class Tensor:
         return _node(out, (self,), "getitem", backward)
 
     # -- reductions ---------------------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes when None), as ``ndarray.sum``.
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: Any = None,
+            out: Any = None) -> Tensor:
+        """Sum over ``axis`` (all axes when None), as ``ndarray.sum`` (so ``np.sum(t)`` works too).
 
         The backward rule copies the upstream gradient back along the summed axes.
         """
+        _no_numpy_extras("sum", dtype, out)
         a = self.value
         axes = _normalize_axis(axis, a.ndim, "sum")
         out = a.sum(axis=axes, keepdims=keepdims)
@@ -369,12 +412,14 @@ class Tensor:
 
         return _node(out, (self,), "sum", backward)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *, dtype: Any = None,
+             out: Any = None) -> Tensor:
         """Mean over ``axis`` (all axes when None), as ``ndarray.mean``.
 
         The backward rule spreads the upstream gradient evenly: each entry gets g / n,
-        n the number of entries averaged.
+        n the number of entries averaged. ``np.mean(t)`` calls it.
         """
+        _no_numpy_extras("mean", dtype, out)
         a = self.value
         axes = _normalize_axis(axis, a.ndim, "mean")
         n = int(np.prod([a.shape[i] for i in axes]))
@@ -440,6 +485,44 @@ class Tensor:
 
 
 TensorLike = Tensor | ArrayLike
+
+
+def _no_numpy_extras(func: str, dtype: Any, out: Any) -> None:
+    if dtype is not None or out is not None:
+        raise TypeError(
+            f"Tensor.{func}: dtype= and out= are not supported (a Tensor is float64 and every operation makes "
+            f"a new node of the graph); call t.{func}(axis=...) without them."
+        )
+
+
+def _maximum(a: Any, b: Any) -> Tensor:
+    """np.maximum(t, 0) or np.maximum(0, t): the ReLU; any other maximum is refused."""
+    t, other = (a, b) if isinstance(a, Tensor) else (b, a)
+    if isinstance(other, Tensor) or np.ndim(other) != 0 or float(other) != 0.0:
+        raise TypeError(
+            "Tensor: np.maximum is recorded only as np.maximum(t, 0), the ReLU (fnnlib.autodiff.relu); got "
+            f"np.maximum with {'two Tensors' if isinstance(other, Tensor) else repr(other)}. Write it with relu, "
+            "e.g. max(a, b) = b + relu(a - b)."
+        )
+    return t.relu()
+
+
+# numpy ufunc -> the graph operation it means (Tensor.__array_ufunc__)
+_UFUNC_RULES: dict[np.ufunc, Callable[..., Tensor]] = {
+    np.add: lambda a, b: _as_tensor(a, "+") + b,
+    np.subtract: lambda a, b: _as_tensor(a, "-") - b,
+    np.multiply: lambda a, b: _as_tensor(a, "*") * b,
+    np.true_divide: lambda a, b: _as_tensor(a, "/") / b,
+    np.power: lambda a, b: _as_tensor(a, "**") ** b,
+    np.matmul: lambda a, b: _as_tensor(a, "@") @ b,
+    np.negative: lambda a: -a,
+    np.exp: lambda a: a.exp(),
+    np.log: lambda a: a.log(),
+    np.tanh: lambda a: a.tanh(),
+    np.sqrt: lambda a: a ** 0.5,
+    np.square: lambda a: a ** 2,
+    np.maximum: _maximum,
+}
 
 
 # ----------------------------------------------------------------------------------------
