@@ -147,10 +147,16 @@ def rewrite_links(markdown: str, repo_file: str, staged_file: str, stage: Path) 
 
 
 def _first_paragraph(markdown: str) -> str:
-    """The first paragraph after the title (joined into one line)."""
+    """The first paragraph after the title (joined into one line); a paragraph that ends with a
+    colon brings the list that follows it."""
     paras = [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
     body = [p for p in paras if not p.startswith("#")]
-    return " ".join(body[0].split()) if body else ""
+    if not body:
+        return ""
+    first = " ".join(body[0].split())
+    if first.endswith(":") and len(body) > 1 and re.match(r"(\d+[.)]|[-*+])\s", body[1]):
+        first += "\n\n" + body[1]
+    return first
 
 
 def _title(nb, path: Path) -> str:
