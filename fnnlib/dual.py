@@ -43,6 +43,7 @@ __all__ = [
     "cos",
     "tanh",
     "logistic",
+    "sqrt",
     "derivative",
     "GradientResult",
     "gradient",
@@ -85,14 +86,24 @@ class Dual:
     scalars on either side (numpy defers to Dual because ``__array_ufunc__`` is
     None, so ``np.float64(2.0) * Dual(1, 1)`` is a Dual); unary ``-``; and the
     module functions :func:`exp`, :func:`log`, :func:`sin`, :func:`cos`,
-    :func:`tanh`, :func:`logistic` (also available as methods, so numpy applies
-    ``np.exp`` to an object array of Duals entry by entry). Comparisons are not
-    defined. The rules, with ε² = 0::
+    :func:`tanh`, :func:`logistic`, :func:`sqrt` (also available as methods, so
+    numpy applies ``np.exp`` or ``np.sqrt`` to an object array of Duals entry by
+    entry); ``abs(x)`` (and so ``np.abs`` on an object array). The rules, with
+    ε² = 0::
 
         (a + a'ε)(b + b'ε) = ab + (a'b + ab')ε
         (a + a'ε)/(b + b'ε) = a/b + ((a'b − ab')/b²)ε
         (a + a'ε)^p = a^p + p a^(p−1) a'ε
         f(a + a'ε) = f(a) + f'(a) a'ε
+        |a + a'ε| = |a| + sign(a) a'ε     (sign(0) = 0: the derivative at the kink is taken as 0)
+
+    **Comparisons** ``< <= > >= == !=`` compare the values a and b only (the
+    derivatives play no part), with Duals or real numbers on either side, so
+    code that branches works and differentiates the branch taken, as in JAX
+    and PyTorch: ``x if x > 0 else 0 * x`` (ReLU), ``max(x, 0)``, or
+    ``np.maximum(xs, 0)`` on an object array of Duals. At a kink the branch
+    chosen by the comparison decides the derivative. A Dual hashes like its
+    value, consistent with ``==``.
 
     Examples
     --------
@@ -101,6 +112,11 @@ class Dual:
     Dual(value=4.0, deriv=4.0)
     >>> np.float64(3.0) * x   # numpy scalars on the left work too
     Dual(value=6.0, deriv=3.0)
+    >>> relu = lambda x: x if x > 0 else 0 * x   # comparisons look at the value
+    >>> relu(Dual(2.0, 1.0)), relu(Dual(-2.0, 1.0))
+    (Dual(value=2.0, deriv=1.0), Dual(value=-0.0, deriv=0.0))
+    >>> abs(Dual(-3.0, 1.0))                     # d|x|/dx = sign(x)
+    Dual(value=3.0, deriv=-1.0)
     """
 
     __slots__ = ("value", "deriv")
@@ -153,6 +169,49 @@ class Dual:
     def __pos__(self) -> Dual:
         return self
 
+    def __abs__(self) -> Dual:
+        """|x|: value |a|, derivative sign(a) a' (0 at a = 0, see the class notes)."""
+        a = self.value
+        sign = 1.0 if a > 0 else (-1.0 if a < 0 else 0.0)
+        return Dual(abs(a), sign * self.deriv)
+
+    # -- comparisons: the values only ---------------------------------------------------------
+    def _other_value(self, other: Any) -> float | None:
+        if isinstance(other, Dual):
+            return other.value
+        if isinstance(other, (bool, np.bool_)) or not isinstance(other, (int, float, np.integer, np.floating)):
+            if isinstance(other, np.ndarray) and other.ndim == 0 and np.issubdtype(other.dtype, np.number):
+                return float(other)
+            return None
+        return float(other)
+
+    def __lt__(self, other: Any) -> bool:
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value < o
+
+    def __le__(self, other: Any) -> bool:
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value <= o
+
+    def __gt__(self, other: Any) -> bool:
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value > o
+
+    def __ge__(self, other: Any) -> bool:
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value >= o
+
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value == o
+
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+        o = self._other_value(other)
+        return NotImplemented if o is None else self.value != o
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
     def __pow__(self, other: Any) -> Dual:
         return _power(self, _as_dual(other, "**"))
 
@@ -179,6 +238,10 @@ class Dual:
     def tanh(self) -> Dual:
         """tanh of this Dual (see :func:`tanh`)."""
         return tanh(self)
+
+    def sqrt(self) -> Dual:
+        """Square root of this Dual (see :func:`sqrt`)."""
+        return sqrt(self)
 
 
 def _as_dual(x: Any, op: str) -> Dual:
@@ -389,6 +452,57 @@ def logistic(x: Dual | float) -> Dual | float:
     return _apply(x, "logistic", _logistic, lambda a, fa: fa * (1.0 - fa))
 
 
+def sqrt(x: Dual | float) -> Dual | float:
+    """Square root of a Dual or real number (value ≥ 0).
+
+    Parameters
+    ----------
+    x : Dual, float, int or numpy scalar (value ≥ 0)
+
+    Returns
+    -------
+    Dual or float
+
+    Raises
+    ------
+    ValueError
+        For a negative value; and at the value 0 with a nonzero derivative
+        a', where the derivative a'/(2√a) is infinite (√x has a vertical
+        tangent at 0). ``sqrt(Dual(0.0, 0.0))`` is ``Dual(0.0, 0.0)``.
+
+    Notes
+    -----
+    √((a, a')) = (√a, a'/(2√a)).
+
+    Examples
+    --------
+    >>> sqrt(Dual(4.0, 1.0))
+    Dual(value=2.0, deriv=0.25)
+    >>> sqrt(Dual(0.0, 1.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: sqrt: the derivative of √x at x = 0 is infinite (a'/(2√a) with a = 0, a' = 1.0). Keep the argument away from 0, e.g. sqrt(x + 1e-12), or use a smooth alternative such as sqrt(x**2 + eps).
+    """
+    if isinstance(x, Dual):
+        a = x.value
+        if a < 0:
+            raise ValueError(f"sqrt: needs a value >= 0, got {a}.")
+        if a == 0:
+            if x.deriv != 0:
+                raise ValueError(
+                    f"sqrt: the derivative of √x at x = 0 is infinite (a'/(2√a) with a = 0, a' = {x.deriv}). "
+                    "Keep the argument away from 0, e.g. sqrt(x + 1e-12), or use a smooth alternative such as "
+                    "sqrt(x**2 + eps)."
+                )
+            return Dual(0.0, 0.0)
+        r = math.sqrt(a)
+        return Dual(r, x.deriv / (2.0 * r))
+    a = _real(x, "x", "sqrt")
+    if a < 0:
+        raise ValueError(f"sqrt: needs a value >= 0, got {a}.")
+    return math.sqrt(a)
+
+
 # ----------------------------------------------------------------------------------------
 # Derivatives, gradients and Jacobians by forward passes
 # ----------------------------------------------------------------------------------------
@@ -403,7 +517,7 @@ def _output_parts(y: Any, func: str) -> tuple[float, float]:
     except TypeError:
         raise TypeError(
             f"{func}: f must return a Dual or a real number, got {type(y).__name__}. Build f from "
-            "+ - * / ** and this module's exp, log, sin, cos, tanh, logistic."
+            "+ - * / **, abs, comparisons and this module's exp, log, sin, cos, tanh, logistic, sqrt."
         ) from None
 
 

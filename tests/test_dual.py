@@ -260,3 +260,113 @@ def test_forward_mode_agrees_with_the_reverse_mode_engine(name, point):
     assert fwd.passes == 3
     np.testing.assert_allclose(fwd.gradient, np.asarray(rev, dtype=float), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(fwd.value, f(ad, ad.Tensor(x)).item(), rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparisons, abs and sqrt: ReLU and friends in forward mode
+# ---------------------------------------------------------------------------------------
+from fnnlib.gradcheck import numerical_gradient, rel_error  # noqa: E402
+
+away_from_kinks = st.floats(-50.0, 50.0).filter(lambda v: abs(v) > 1e-3)
+positive = st.floats(1e-3, 1e3)
+
+
+@settings(deadline=None, max_examples=60)
+@given(a=st.floats(-1e6, 1e6), b=st.floats(-1e6, 1e6), da=st.floats(-10, 10), db=st.floats(-10, 10))
+def test_comparisons_look_at_the_values_only(a, b, da, db):
+    x, y = Dual(a, da), Dual(b, db)
+    for op in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+        want = getattr(a, op)(b)
+        assert getattr(x, op)(y) is want
+        assert getattr(x, op)(b) is want  # a real number on the right
+        assert getattr(x, op)(np.float64(b)) is want
+    assert (b < x) is (b < a) and (np.float64(b) >= x) is (b >= a)  # and on the left (reflected)
+    if a == b:
+        assert hash(x) == hash(y) == hash(a)
+
+
+def test_comparisons_with_other_types_are_refused_or_false():
+    x = Dual(1.0, 1.0)
+    assert (x == "1") is False and (x != None) is True  # noqa: E711
+    with pytest.raises(TypeError):
+        x < "a"  # noqa: B015
+    with pytest.raises(TypeError):
+        x < np.array([1.0, 2.0])  # noqa: B015  # one Dual, one value: use one Dual per entry
+    assert sorted([Dual(3.0), Dual(-1.0), 2.0]) == [-1.0, 2.0, 3.0]
+
+
+def relu_branch(x):
+    return x if x > 0 else 0 * x
+
+
+def relu_max(x):
+    return max(x, 0.0)
+
+
+@settings(deadline=None, max_examples=60)
+@given(v=away_from_kinks)
+def test_relu_written_with_a_comparison_has_the_right_derivative(v):
+    for relu in (relu_branch, relu_max):
+        d = dual.derivative(lambda x: 3.0 * relu(2.0 * x - 1.0) + relu(-x), v)
+        fd = numerical_gradient(lambda t: 3.0 * max(2.0 * float(t) - 1.0, 0.0) + max(-float(t), 0.0), v, h=1e-6)
+        want = (6.0 if 2.0 * v - 1.0 > 0 else 0.0) + (-1.0 if -v > 0 else 0.0)
+        assert d == want
+        if abs(2.0 * v - 1.0) > 1e-3:  # finite differences straddle no kink
+            assert rel_error(d, fd) < 1e-7 or abs(d - fd) < 1e-7
+
+
+def test_relu_network_gradient_in_forward_mode_matches_backprop():
+    """A one-hidden-layer ReLU network, its input gradient by n forward passes, against autograd."""
+    rng = np.random.default_rng(0)
+    W1, b1, w2 = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=5)
+    x0 = rng.normal(size=3)
+
+    def net(x):
+        return w2 @ np.maximum(W1 @ x + b1, 0.0)  # np.maximum on an object array of Duals compares values
+
+    res = dual.gradient(net, x0)
+    want = autograd_grad(lambda x: anp.dot(w2, anp.maximum(anp.dot(W1, x) + b1, 0.0)))(x0)
+    np.testing.assert_allclose(res.gradient, want, **TOL)
+    assert res.value == pytest.approx(float(net(x0)))
+
+
+@settings(deadline=None, max_examples=60)
+@given(v=away_from_kinks, d=st.floats(-5, 5))
+def test_abs_derivative_is_the_sign(v, d):
+    y = abs(Dual(v, d))
+    assert y.value == abs(v) and y.deriv == math.copysign(1.0, v) * d
+    g = dual.derivative(lambda x: abs(x * x - 4.0) * dual.exp(x), v)
+    fd = numerical_gradient(lambda t: abs(float(t) ** 2 - 4.0) * math.exp(float(t)), v)
+    if abs(v * v - 4.0) > 1e-3:
+        assert rel_error(g, fd) < 1e-6
+
+
+def test_abs_at_zero_takes_the_derivative_0_by_convention():
+    assert abs(Dual(0.0, 1.0)) == 0.0 and abs(Dual(0.0, 1.0)).deriv == 0.0
+    assert abs(Dual(-0.0, -3.0)).deriv == 0.0
+    np.testing.assert_array_equal(dual.gradient(lambda v: np.abs(v).sum(), [0.0, 2.0, -1.0]).gradient, [0, 1, -1])
+
+
+@settings(deadline=None, max_examples=60)
+@given(v=positive)
+def test_sqrt_against_finite_differences_and_power_half(v):
+    y = dual.sqrt(Dual(v, 1.0))
+    assert y.value == math.sqrt(v)
+    assert y.deriv == pytest.approx(1.0 / (2.0 * math.sqrt(v)), rel=1e-15)
+    assert y.deriv == pytest.approx((Dual(v, 1.0) ** 0.5).deriv, rel=1e-14)
+    g = dual.derivative(lambda x: dual.sqrt(x) * (1.0 + x) + dual.sqrt(x * x + 1.0), v)  # g > 0.5: no cancellation
+    fd = numerical_gradient(lambda t: math.sqrt(float(t)) * (1.0 + float(t)) + math.sqrt(float(t) ** 2 + 1.0), v,
+                            h=1e-5 * max(1e-2, v))
+    assert rel_error(g, fd) < 1e-6
+    np.testing.assert_allclose(np.sqrt(np.array([Dual(v, 1.0)], dtype=object))[0].deriv, y.deriv)  # object arrays
+
+
+def test_sqrt_errors_and_the_value_at_zero():
+    assert dual.sqrt(Dual(0.0, 0.0)) == 0.0 and dual.sqrt(Dual(0.0, 0.0)).deriv == 0.0  # a constant 0 is fine
+    assert dual.sqrt(9.0) == 3.0
+    with pytest.raises(ValueError, match=r"sqrt: the derivative of √x at x = 0 is infinite"):
+        dual.sqrt(Dual(0.0, 1.0))
+    with pytest.raises(ValueError, match=r"sqrt: needs a value >= 0, got -1\.0"):
+        dual.sqrt(Dual(-1.0, 1.0))
+    with pytest.raises(ValueError, match=r"sqrt: needs a value >= 0"):
+        dual.sqrt(-4)
