@@ -138,6 +138,27 @@ def _digits_like(seed):
     return X, y
 
 
+def test_aliases_shared_with_sequential_give_the_same_run(capsys):
+    """lr, l2, early_stopping and verbose are Sequential's names for learning_rate, lam, patience, progress."""
+    X, y = _digits_like(0)
+    X_val, y_val = X[:, :30], 1 - y[:30]
+    acts = ["tanh", "softmax"]
+    p0 = init_params([4, 6, 2], "xavier", rng=1)
+    common = dict(epochs=40, batch_size=10, X_val=X_val, y_val=y_val, rng=7)
+    p_a, h_a = train(p0, X, y, acts, "softmax_cross_entropy", learning_rate=0.05, lam=1e-3, patience=5,
+                     progress=False, **common)
+    p_b, h_b = train(p0, X, y, acts, "softmax_cross_entropy", lr=0.05, l2=1e-3, early_stopping=5, verbose=False,
+                     **common)
+    _assert_params_close(p_a, p_b, rtol=0, atol=0)
+    assert h_a.train_loss == h_b.train_loss and h_a.stopped_early
+    with pytest.raises(TypeError, match=r"train: got learning_rate=0\.05 and lr=0\.1, two names for the same setting"):
+        train(p0, X, y, acts, "softmax_cross_entropy", learning_rate=0.05, lr=0.1)
+    with pytest.raises(TypeError, match=r"train: got lam=0\.0 and l2=0\.1"):
+        train(p0, X, y, acts, "softmax_cross_entropy", lam=0.0, l2=0.1)
+    train(p0, X, y, acts, "softmax_cross_entropy", epochs=1, verbose=True)  # the Keras name shows the bar
+    assert "1/1" in capsys.readouterr().out
+
+
 def test_early_stopping_restores_best_epoch():
     X, y = _digits_like(0)
     # a validation set whose labels are the opposite of the rule: it gets worse as training improves
