@@ -26,6 +26,13 @@ forward pass and backward pass (the unchecked kernels behind
 module adds only what Keras adds around them: the layer list, optimizers
 (:class:`SGD` with momentum, :class:`Adam`), mini-batches, validation,
 early stopping, a progress bar and a summary table.
+
+**One name per setting**, the same as in :func:`fnnlib.train.train`:
+``learning_rate`` (the step size α), ``lam`` (λ of the L2 penalty),
+``patience`` (early stopping) and ``progress`` (the bar). The Keras names
+``lr``, ``l2``, ``early_stopping`` and ``verbose`` are accepted as aliases
+wherever the setting appears; giving both names with different values is an
+error.
 """
 
 from __future__ import annotations
