@@ -100,7 +100,14 @@ def test_further_reading_lists_exact_references(path):
     start = _heading_index(nb, "Further reading")
     assert start is not None, f"{path.name}: no '## Further reading' heading"
     text = "\n".join([nb.cells[start].source] + [c.source for c in _section_cells(nb, start) if c.cell_type == "markdown"])
-    entries = [ln.strip() for ln in text.splitlines() if re.match(r"^\s*([-*]|\d+\.)\s+\S", ln)]
+    entries: list[str] = []
+    for line in text.splitlines():  # an entry is a bullet line plus its indented continuation lines
+        if re.match(r"^\s*([-*]|\d+\.)\s+\S", line):
+            entries.append(line.strip())
+        elif entries and line.startswith((" ", "\t")) and line.strip():
+            entries[-1] += " " + line.strip()
+        elif not line.strip():
+            continue
     assert len(entries) >= 3, f"{path.name}: 'Further reading' lists {len(entries)} references; give at least three"
     vague = [e for e in entries if not _EXACT.search(e)]
     assert not vague, (
