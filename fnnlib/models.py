@@ -1338,7 +1338,13 @@ def _act_label(spec: str | tuple[str, Mapping[str, Any]]) -> str:
     if isinstance(spec, str):
         return spec
     name, params = spec
-    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+    def fmt(v: Any) -> str:
+        if np.ndim(v) == 0:
+            return repr(v)
+        return np.array2string(np.asarray(v), separator=", ", threshold=4, edgeitems=2)  # prelu: one γ per unit
+
+    return f"{name}({', '.join(f'{k}={fmt(v)}' for k, v in params.items())})"
 
 
 def _classes(A: Array) -> NDArray[np.intp]:
