@@ -349,6 +349,7 @@ def train(
     l2: float | None = None,
     early_stopping: int | None = None,
     verbose: bool | None = None,
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> tuple[Params, History]:
     """Train a network with (mini-batch) stochastic gradient descent.
 
@@ -400,6 +401,10 @@ def train(
         Aliases of ``learning_rate``, ``lam``, ``patience`` and ``progress``,
         the names :mod:`fnnlib.models` (Keras) uses for the same settings. Give
         either name, or both with the same value.
+    validation_data : (X_val, y_val), optional
+        The validation set as one pair, as ``Sequential.fit`` takes it (here in
+        the course layout, X_val of shape (M_0, N_val)); instead of ``X_val``
+        and ``y_val``, not with them.
 
     Returns
     -------
@@ -458,6 +463,15 @@ def train(
     if not 0.0 <= mu < 1.0:
         raise ValueError(f"{func}: momentum must be in [0, 1), got {momentum!r}.")
     check_choice(monitor, ("val_error", "val_loss"), "monitor", func)
+    if validation_data is not None:
+        if X_val is not None or y_val is not None:
+            raise TypeError(
+                f"{func}: give the validation set once: X_val and y_val, or validation_data=(X_val, y_val) "
+                "(its alias), not both."
+            )
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(f"{func}: validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}.")
+        X_val, y_val = validation_data
     if (X_val is None) != (y_val is None):
         raise ValueError(f"{func}: give both X_val and y_val for a validation set, or neither.")
     has_val = X_val is not None

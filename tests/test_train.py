@@ -151,6 +151,13 @@ def test_aliases_shared_with_sequential_give_the_same_run(capsys):
                      **common)
     _assert_params_close(p_a, p_b, rtol=0, atol=0)
     assert h_a.train_loss == h_b.train_loss and h_a.stopped_early
+    common_pair = {k: v for k, v in common.items() if k not in ("X_val", "y_val")}
+    p_c, h_c = train(p0, X, y, acts, "softmax_cross_entropy", learning_rate=0.05, lam=1e-3, patience=5,
+                     validation_data=(X_val, y_val), **common_pair)
+    _assert_params_close(p_a, p_c, rtol=0, atol=0)
+    assert h_c.val_loss == h_a.val_loss
+    with pytest.raises(TypeError, match="give the validation set once"):
+        train(p0, X, y, acts, "softmax_cross_entropy", X_val=X_val, y_val=y_val, validation_data=(X_val, y_val))
     with pytest.raises(TypeError, match=r"train: got learning_rate=0\.05 and lr=0\.1, two names for the same setting"):
         train(p0, X, y, acts, "softmax_cross_entropy", learning_rate=0.05, lr=0.1)
     with pytest.raises(TypeError, match=r"train: got lam=0\.0 and l2=0\.1"):
