@@ -147,6 +147,10 @@ class Optimizer(ABC):
         """Alias of :attr:`learning_rate` (the step size α), as in older Keras."""
         return self.learning_rate
 
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.learning_rate = value
+
     def init_state(self, params: Sequence[Mapping[str, ArrayLike]]) -> dict[str, Any]:
         """A fresh state for parameters shaped like ``params`` (see the subclasses)."""
         Ws, bs = _network._check_params(params, f"{type(self).__name__}.init_state")
@@ -1117,19 +1121,19 @@ class Sequential:
                 perm = gen.permutation(N) if shuffle else None
                 try:
                     loss_sum, correct = loop.epoch(XT, YT, true, perm)
-                except ValueError as exc:  # a table activation refused the NaN/inf of diverging weights
+                except ValueError:  # a table activation refused the NaN/inf of diverging weights
                     if np.isfinite(loop.theta).all():
                         raise
                     loss_sum, correct = math.nan, 0
                 if not math.isfinite(loss_sum):
                     raise FloatingPointError(
                         f"{func}: the training loss became {loss_sum} in epoch {epoch}: the updates "
-                        f"diverged. Lower the learning rate (now {opt.learning_rate:g}) or standardise the inputs."
+                        f"diverged. Lower the learning rate (now {_lr_of(opt)}) or standardise the inputs."
                     )
                 if not np.isfinite(loop.theta).all():
                     raise FloatingPointError(
                         f"{func}: the weights became NaN or infinite in epoch {epoch}: the updates diverged. "
-                        f"Lower the learning rate (now {opt.learning_rate:g}) or standardise the inputs."
+                        f"Lower the learning rate (now {_lr_of(opt)}) or standardise the inputs."
                     )
                 self._params, self._opt_state = loop.params(), loop.state()
                 history.epoch.append(epoch)
@@ -1331,6 +1335,11 @@ class Sequential:
         lines = [f'Model: "{self.name}"', fmt(head), rule, *(fmt(r) for r in rows), rule, fmt(total),
                  f"Input: (N, {sizes[0]}), one row per example (computed as columns: Xᵀ of shape ({sizes[0]}, N))."]
         return "\n".join(lines)
+
+
+def _lr_of(opt: Optimizer) -> str:
+    value = getattr(opt, "learning_rate", None)
+    return f"{value:g}" if isinstance(value, (int, float)) else "?"
 
 
 def _act_label(spec: str | tuple[str, Mapping[str, Any]]) -> str:
