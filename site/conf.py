@@ -46,8 +46,10 @@ myst_mathjax_classes = "tex2jax_process|mathjax_process|math|output_area|text_ht
 mathjax_path = "mathjax/tex-svg-full.js"
 mathjax3_config = {
     "tex": {
-        "inlineMath": [["\\(", "\\)"]],
-        "displayMath": [["\\[", "\\]"]],
+        # MyST's own math arrives as \(...\) and \[...\]; "$" is for HTML outputs (a quiz's fallback).
+        # Elsewhere MyST marks the page mathjax_ignore, so a "$" in code or text is left alone.
+        "inlineMath": [["\\(", "\\)"], ["$", "$"]],
+        "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
         "processEscapes": True,
     },
     # one copy of each glyph's path per page, not one per formula
@@ -67,6 +69,9 @@ html_static_path = ["_static", str(ROOT / "fnngrade" / "static")]
 html_css_files = ["course.css"]
 html_copy_source = False  # the download links offer the original notebooks, not Sphinx's copies
 html_show_sourcelink = False
+# Search results without summaries: a summary is fetched from the page, which browsers refuse for a
+# site opened from disk (file://); this way search works the same from build/site/ and online.
+html_show_search_summary = False
 html_last_updated_fmt = None
 html_permalinks_icon = "#"
 html_context = {"default_mode": "light"}

@@ -60,6 +60,7 @@ EXPECTED = site_builder.expected_pages()  # {page: repository file it comes from
 PAGES = sorted(EXPECTED)
 NOTEBOOK_PAGES = {p: src for p, src in EXPECTED.items() if src and src.endswith(".ipynb")}
 LANDING = "index.html"
+SEARCH = "search.html?q=backpropagation"
 SHOT_LECTURE = next((p for p in PAGES if p.startswith("lectures/")), None)
 
 
@@ -413,6 +414,11 @@ class Visit:
     def finish(self, zh: set[str]) -> dict:
         self.page.wait_for_load_state("load")
         report = self.page.evaluate(INSPECT)
+        if "search.html?" in self.url:  # Sphinx fills the result list after the index has loaded
+            self.page.wait_for_function("() => { const s = document.querySelector('#search-results p.search-summary');"
+                                        " return s && s.innerText.trim().length > 0; }")
+            report["results"] = self.page.evaluate(
+                "() => [...document.querySelectorAll('#search-results li a')].map(a => a.href)")
         report["fonts"] = self._fonts() if report["cjkText"] else None
         report.update(errors=self.errors, blocked=self.blocked, failed=self.failed)
         self.page.close()
@@ -448,13 +454,14 @@ def visits(site, browser):
 
     context.route("**/*", guard)
     zh = _zh_families()
-    reports, pending = {}, list(PAGES)
+    reports, pending = {}, list(PAGES) + [SEARCH]
     while pending:
         batch, pending = pending[:2], pending[2:]
-        opened = [(p, Visit(context, (site / p).as_uri())) for p in batch if (site / p).is_file()]
+        opened = [(p, Visit(context, (site / p.split("?")[0]).as_uri() + p[len(p.split("?")[0]):]))
+                  for p in batch if (site / p.split("?")[0]).is_file()]
         for p, v in opened:
             reports[p] = v.finish(zh)
-            reports[p]["blocked"] = blocked.pop((site / p).as_uri(), [])
+            reports[p]["blocked"] = blocked.pop(v.url, [])
     context.close()
     reports["<other>"] = {"blocked": [u for us in blocked.values() for u in us]}
     TIMES["every page in chromium"] = round(time.monotonic() - start, 1)
@@ -476,6 +483,17 @@ def test_page_in_a_browser(visits, page):
     problems += [f"raw TeX in the visible text: {r['text'][max(0, m.start() - 30):m.end() + 30]!r}"
                  for m in list(RAW_TEX.finditer(r["text"]))[:5]]
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def test_search_works_from_disk(visits):
+    """Sphinx's search on the site opened from disk: it finds the pages and raises no error."""
+    r = visits.get(SEARCH)
+    assert r is not None, "search.html was not built"
+    problems = r["errors"] + [f"failed to load: {u}" for u in r["failed"]] + r["blocked"]
+    assert not problems, f"{SEARCH}:\n  " + "\n  ".join(problems)
+    found = {unquote(urlsplit(u).path) for u in r["results"]}
+    assert any(p.endswith("lectures/05-backpropagation.html") for p in found) or not any(
+        p.startswith("lectures/05-") for p in PAGES), f"searching 'backpropagation' did not find Unit 5: {sorted(found)}"
 
 
 def test_no_request_left_the_machine(visits):
