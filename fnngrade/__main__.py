@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--reregister", action="store_true",
                    help="run nbgrader generate_assignment even if the gradebook's copy of the assignment is current")
     a.add_argument("--no-progress", action="store_true")
+    a.add_argument("--no-prestart", action="store_true",
+                   help="start each kernel only when its submission comes (by default the next submission's "
+                        "kernel is started, with the assignment's imports, while the current one runs)")
     a.add_argument("--tests-in-kernel", action="store_true",
                    help="run the test cells in the student's kernel, as plain nbgrader does, instead of the remote "
                         "checker (UNSAFE: the answers can patch the tests; to measure what the checker costs)")
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         limits=Limits(mem=args.mem_mb * 2**20, cpu=args.cpu, nproc=args.nproc, fsize=args.fsize_mb * 2**20,
                       tmp=args.tmp_mb * 2**20, cwd=args.cwd_mb * 2**20),
         file_limits=FileLimits(max_files=args.max_files, max_bytes=args.max_submission_mb * 2**20),
-        db_wait=args.db_wait,
+        db_wait=args.db_wait, prestart=not args.no_prestart,
     )
     summary = autograde(o)
     print(format_summary(summary))

@@ -129,6 +129,10 @@ def validate_result(res: object, states: tuple[str, ...]) -> tuple[dict | None, 
                        ("worker", (int, str)), ("traceback", (str,)), ("autograded", (bool,))):
         if key in res and isinstance(res[key], kinds):
             out[key] = res[key]
+    phases = res.get("phases")
+    if isinstance(phases, dict):
+        out["phases"] = {str(k)[:40]: float(v) for k, v in list(phases.items())[:20]
+                         if isinstance(v, _NUM) and not isinstance(v, bool)}
     copied = res.get("copied")
     if isinstance(copied, dict) and all(isinstance(v, int) for v in copied.values()):
         out["copied"] = {str(k): v for k, v in copied.items()}
@@ -229,11 +233,12 @@ class GradingHost:
         self.scratch = Scratch(o, self.base)
         root = self.scratch.worker_root(o, 0)
         (root / "grading" / "gradebook.db").write_bytes(zlib.decompress(batch["gradebook"]))
-        uid = 0
-        if o.sandboxed:
-            self.lease = UidLease(o.uid_base, 1)
-            uid = self.lease.uids[0]
-        settings = dict(batch["settings"], index=name, root=str(root), uid=uid, sockbase=self.scratch.sockbase(0),
+        uids = [0]
+        if o.sandboxed:  # two: the next submission's kernel starts while the current one runs
+            self.lease = UidLease(o.uid_base, 2)
+            uids = self.lease.uids
+        settings = dict(batch["settings"], index=name, root=str(root), uid=uids[0], uids=uids,
+                        sockbase=self.scratch.sockbase(0),
                         db_url="sqlite:///" + str(root / "grading" / "gradebook.db"))
         log = self.base / "logs" / f"worker@{_host()}-{os.getpid()}.log"
         self.worker_root = root
@@ -351,11 +356,13 @@ class BatchPlugin(_WorkerPlugin):
         with _HOSTS_LOCK:
             _HOSTS[self.batch["run"]] = host
 
-    def teardown(self, worker) -> None:
+    async def teardown(self, worker) -> None:
+        import asyncio
+
         with _HOSTS_LOCK:
             host = _HOSTS.pop(self.batch["run"], None)
-        if host is not None:
-            host.close()
+        if host is not None:  # off the event loop: the worker keeps answering the scheduler meanwhile
+            await asyncio.get_running_loop().run_in_executor(None, host.close)
 
 
 def grade_task(run: str, job: dict) -> dict:
@@ -425,9 +432,13 @@ def open_cluster(n: int, scheduler: str | None, security=None):
                          "listens on loopback without TLS: other users of this host could send it work "
                          "(pip install cryptography, part of the instructor tools)\n")
     dash = "127.0.0.1:8787"  # on loopback only; a busy port is replaced by a free one
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", protocol=proto,
-                           security=sec, dashboard_address=dash, memory_limit=0, silence_logs=logging.ERROR,
-                           worker_dashboard_address=None)
+    import warnings
+
+    with warnings.catch_warnings():  # "Port 8787 is already in use": another port is taken, and printed
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", protocol=proto,
+                               security=sec, dashboard_address=dash, memory_limit=0, silence_logs=logging.CRITICAL,
+                               worker_dashboard_address=None)
     return Client(cluster, security=sec), cluster
 
 
@@ -435,7 +446,8 @@ def batch_settings(o, budget: float) -> dict:
     """The fnngrade worker settings that are the same on every host."""
     return {"assignment": o.assignment, "timeout": o.timeout, "interrupt_grace": o.interrupt_grace,
             "max_output_chars": o.max_output_chars, "sandboxed": o.sandboxed, "limits": asdict(o.limits),
-            "remote_tests": o.remote_tests, "budget": budget, "file_limits": asdict(o.file_limits)}
+            "remote_tests": o.remote_tests, "budget": budget, "file_limits": asdict(o.file_limits),
+            "prestart": o.prestart}
 
 
 def template_gradebook(path: Path) -> bytes:

@@ -72,6 +72,7 @@ class Options:
     reregister: bool = False
     file_limits: FileLimits = field(default_factory=FileLimits)
     db_wait: float = 60.0
+    prestart: bool = True            # start the next submission's kernel while the current one runs
 
 
 def default_db_url(root: Path) -> str:
@@ -675,7 +676,7 @@ class _Run:
     def _record(self, merger, sub, res, worker_root, token, files=None) -> None:
         o = self.o
         allowed = ("state", "reason", "notebooks", "events", "timestamp", "seconds", "worker", "uid", "sandboxed",
-                   "copied", "traceback", "host")
+                   "copied", "traceback", "host", "phases")
         out = {k: res[k] for k in allowed if k in res}
         out.setdefault("reason", "")
         out["student"] = sub.student

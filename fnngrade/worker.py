@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -121,30 +122,43 @@ def _make_kernel_manager():
 
         Each kernel gets a new socket folder ``<sockbase>/k<n>`` (root's, 0700, handed to the
         kernel's uid by the launcher) with its connection file and IPC sockets, removed after the
-        kernel is shut down; stdin and stdout are ``/dev/null`` and stderr a file in
-        ``sockbase`` that only the worker reads (truncated for every kernel). ``Popen`` closes
-        every other descriptor."""
+        kernel is shut down; stdin and stdout are ``/dev/null`` and stderr a file
+        ``<sockbase>/kernel-stderr-k<n>`` that only the worker reads. ``Popen`` closes every other
+        descriptor. Consecutive kernels run as the worker's two leased uids in turn (``uid_env``),
+        so the next submission's kernel, started while the current one runs, never shares a uid
+        (nor its process limit) with it."""
 
         sockbase = ""
-        live = None  # the manager of the kernel running now (one at a time per worker)
+        live = None  # the manager of the kernel grading now (one at a time per worker)
+        used = None  # the manager of the last kernel that graded
         count = 0
+        uid_env: list = []  # the launcher's environment for each leased uid
+        _lock = threading.Lock()
 
         async def _async_pre_start_kernel(self, **kw):
             cls = type(self)
-            cls.count += 1
-            d = os.path.join(cls.sockbase, f"k{cls.count}")
+            with cls._lock:
+                cls.count += 1
+                n = cls.count
+            d = os.path.join(cls.sockbase, f"k{n}")
             os.mkdir(d, 0o700)
             self._fg_sockdir = d
             self.transport = "ipc"
             self.ip = os.path.join(d, "k")
             self.connection_file = os.path.join(d, "kernel.json")
-            err = os.open(os.path.join(cls.sockbase, "kernel-stderr"),
-                          os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            self._fg_stderr_path = os.path.join(cls.sockbase, f"kernel-stderr-k{n}")
+            err = os.open(self._fg_stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          0o600)
             self._fg_stderr = err
             kw["stdin"] = subprocess.DEVNULL
             kw["stdout"] = subprocess.DEVNULL
             kw["stderr"] = err
-            cls.live = self
+            if cls.uid_env:
+                env = cls.uid_env[n % len(cls.uid_env)]
+                kw["env"] = {**os.environ, **env}
+                self._fg_uid = int(env.get("FNNGRADE_UID", "0"))
+            if not getattr(self, "_fg_prestart", False):
+                cls.live = cls.used = self
             return await super()._async_pre_start_kernel(**kw)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
@@ -241,15 +255,228 @@ def _execute_class(base, km_class):
             cwd = _EXECUTE.get("kernel_cwd")
             if cwd:
                 kwargs["cwd"] = cwd
-            return await base.async_start_new_kernel(self, **kwargs)
+            t0 = time.monotonic()
+            try:
+                return await base.async_start_new_kernel(self, **kwargs)
+            finally:
+                PHASES["kernel_launch"] = time.monotonic() - t0
+
+        async def async_start_new_kernel_client(self):
+            t0 = time.monotonic()
+            kc = await base.async_start_new_kernel_client(self)
+            if _EXECUTE.get("prestarted"):
+                # the prestarted kernel's working folder is still empty: copy the submission's
+                # files into it now, as the jail's start code does for a kernel started for it
+                msg_id = kc.execute(FILL_CWD, silent=True, store_history=False, allow_stdin=False)
+                await self.async_wait_for_reply(msg_id)
+            PHASES["kernel_ready"] = time.monotonic() - t0
+            PHASES["t_cells"] = time.monotonic()
+            return kc
+
+        def preprocess_with_km(self, nb, resources=None, km=None):
+            pre = _EXECUTE.pop("km", None)
+            try:
+                return preprocess(self, nb, resources, pre or km)
+            finally:
+                if "t_cells" in PHASES:
+                    PHASES["cells"] = time.monotonic() - PHASES.pop("t_cells")
+                if pre is not None and getattr(self, "kc", None) is not None:
+                    try:
+                        self.kc.stop_channels()  # nbclient leaves a kernel it was given running
+                    except Exception:
+                        pass
 
         from nbclient.util import run_sync
 
         _EXECUTE[key] = type("JailedSafeExecute", (base,), {
-            "__init__": __init__, "preprocess": preprocess, "__doc__": base.__doc__,
+            "__init__": __init__, "preprocess": preprocess_with_km, "__doc__": base.__doc__,
             "async_start_new_kernel": async_start_new_kernel,
-            "start_new_kernel": run_sync(async_start_new_kernel)})
+            "start_new_kernel": run_sync(async_start_new_kernel),
+            "async_start_new_kernel_client": async_start_new_kernel_client,
+            "start_new_kernel_client": run_sync(async_start_new_kernel_client)})
     return _EXECUTE[key]
+
+
+# Run in a prestarted kernel once its job is known, before any student code: what the jail's start
+# code (fnngrade.sandbox.KERNEL_START) does for a kernel started for its submission.
+FILL_CWD = r'''
+def _fnngrade_fill():
+    import os, shutil, signal, sys
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    def copy(s, d):
+        for n in sorted(os.listdir(s)):
+            a, b = os.path.join(s, n), os.path.join(d, n)
+            try:
+                if os.path.islink(a):
+                    continue
+                if os.path.isdir(a):
+                    os.mkdir(b)
+                    copy(a, b)
+                elif os.path.isfile(a):
+                    shutil.copyfile(a, b)
+            except OSError as e:
+                sys.stderr.write("fnngrade: %r was not copied into the working folder: %s\n" % (b, e))
+    try:
+        copy(SRC, ".")
+    except OSError as e:
+        sys.stderr.write("fnngrade: the submission's files were not copied: %s\n" % e)
+    signal.signal(signal.SIGXFSZ, old)
+_fnngrade_fill()
+del _fnngrade_fill
+'''
+
+
+def _module_imports(paths) -> list[str]:
+    """The modules the instructor's locked code cells import (``import a.b``, ``from a.b import
+    c`` give ``a.b``), in order: what a prestarted kernel imports ahead of its submission."""
+    import ast
+
+    import nbformat
+
+    out: list[str] = []
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("locked") or meta.get("solution") or meta.get("grade"):
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+                out += [n for n in names if n not in out]
+    return out
+
+
+class Prestarter:
+    """Starts the next submission's kernel, and imports the assignment's modules in it, while the
+    current submission runs. A kernel is never used for two submissions: each one is taken once
+    and shut down after its job. Its working folder (``kernel/p<n>``, shown read-only in the jail)
+    is empty at start and filled when the job comes (:data:`FILL_CWD`).
+
+    The kernels are started by one thread that lives as long as the worker (a kernel's launcher
+    dies with the thread that started it, ``PR_SET_PDEATHSIG``)."""
+
+    def __init__(self, root: Path, km_class, config, kernel_name: str, modules: list[str]):
+        self.root, self.km_class, self.config, self.kernel_name = root, km_class, config, kernel_name
+        self.code = (f"exec(compile({_preimport_source(modules)!r}, '<fnngrade prestart>', 'exec'), {{}})"
+                     if modules else "")
+        self.n = 0
+        self.slot = None           # (km, folder, seconds) when a kernel is ready
+        self.busy = threading.Event()
+        self.reqs: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, daemon=True, name="fnngrade-prestart")
+        self.thread.start()
+
+    def request(self) -> None:
+        self.busy.set()
+        self.reqs.put(True)
+
+    def keep(self) -> set[str]:
+        """Folders the next job's clean-up must leave alone (the waiting kernel's)."""
+        slot = self.slot
+        if slot is None:
+            return set()
+        km, folder, _ = slot
+        return {folder, getattr(km, "_fg_sockdir", ""), getattr(km, "_fg_stderr_path", "")}
+
+    def wait_idle(self, wait: float = 120.0) -> float:
+        """Wait until no kernel is being started; return the seconds waited."""
+        t0 = time.monotonic()
+        deadline = t0 + wait
+        while self.busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return time.monotonic() - t0
+
+    def take(self, wait: float = 120.0):
+        """The prestarted kernel ``(km, folder, seconds)`` if one is ready and alive (waiting for
+        one being started), else None."""
+        self.wait_idle(wait)
+        slot, self.slot = self.slot, None
+        if slot is None:
+            return None
+        from nbclient.util import run_sync
+
+        km = slot[0]
+        try:
+            alive = run_sync(km.is_alive)()
+        except Exception:
+            alive = False
+        if not alive:
+            _shutdown(km)
+            return None
+        return slot
+
+    def _serve(self) -> None:
+        while True:
+            self.reqs.get()
+            try:
+                self.slot = self._start()
+            except Exception as e:
+                sys.stderr.write(f"fnngrade.worker: prestarting a kernel failed ({type(e).__name__}: {e}); "
+                                 "the next submission starts its own\n")
+                self.slot = None
+            finally:
+                self.busy.clear()
+
+    def _start(self):
+        from nbclient.util import run_sync
+
+        t0 = time.monotonic()
+        self.n += 1
+        folder = self.root / "kernel" / f"p{self.n}"
+        folder.parent.mkdir(exist_ok=True)
+        os.mkdir(folder, 0o755)
+        km = self.km_class(kernel_name=self.kernel_name, config=self.config)
+        km._fg_prestart = True
+        try:
+            run_sync(km.start_kernel)(cwd=str(folder))
+            if self.code:
+                kc = km.blocking_client()
+                kc.start_channels()
+                try:
+                    kc.wait_for_ready(timeout=120)
+                    msg_id = kc.execute(self.code, silent=True, store_history=False, allow_stdin=False)
+                    deadline = time.monotonic() + 120
+                    while time.monotonic() < deadline:
+                        reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+                        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                            break
+                finally:
+                    kc.stop_channels()
+        except BaseException:
+            _shutdown(km)
+            raise
+        return km, str(folder), time.monotonic() - t0
+
+
+def _preimport_source(modules: list[str]) -> str:
+    return ("import importlib\n"
+            f"for _m in {modules!r}:\n"
+            "    try:\n"
+            "        importlib.import_module(_m)\n"
+            "    except Exception:\n"
+            "        pass\n")
+
+
+def _shutdown(km) -> None:
+    """Stop a kernel this worker started outside nbclient, and remove its socket folder."""
+    from nbclient.util import run_sync
+
+    try:
+        km.kill_now()
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        try:
+            run_sync(km.cleanup_resources)()
+        except Exception:
+            pass
+
+
+PHASES: dict = {}
 
 
 def _autograde_class():
@@ -261,19 +488,71 @@ def _autograde_class():
         nbgrader copied them into the autograded folder."""
 
         kernel_cwd = ""
+        in_place = False  # the folder is a prestarted kernel's: fill it, never replace it
         file_limits = FileLimits()
 
         def init_assignment(self, assignment_id, student_id):
             super().init_assignment(assignment_id, student_id)
             if self.kernel_cwd:
-                shutil.rmtree(self.kernel_cwd, ignore_errors=True)
                 dest = self._format_dest(assignment_id, student_id)
-                if os.path.isdir(dest):
-                    copy_tree(dest, self.kernel_cwd, self.file_limits)
-                else:  # nbgrader makes the folder only when there are files to copy
-                    os.mkdir(self.kernel_cwd, 0o755)
+                if not self.in_place:
+                    shutil.rmtree(self.kernel_cwd, ignore_errors=True)
+                    if os.path.isdir(dest):
+                        copy_tree(dest, self.kernel_cwd, self.file_limits)
+                    else:  # nbgrader makes the folder only when there are files to copy
+                        os.mkdir(self.kernel_cwd, 0o755)
+                elif os.path.isdir(dest):
+                    # the jail shows this very folder: copy next to it, then move the entries in
+                    stage = self.kernel_cwd + ".stage"
+                    shutil.rmtree(stage, ignore_errors=True)
+                    copy_tree(dest, stage, self.file_limits)
+                    for name in os.listdir(stage):
+                        os.rename(os.path.join(stage, name), os.path.join(self.kernel_cwd, name))
+                    os.rmdir(stage)
 
     return _Autograde
+
+
+def _trim_nbgrader_overhead() -> None:
+    """Two costs of nbgrader that buy nothing in a worker (measured: about a third of the
+    non-kernel time of a submission of 01, see benchmarks/README.md):
+
+    - nbgrader checks each cell's metadata with ``jsonschema.validate``, which checks the
+      (constant) schema itself again for every cell: the validator is built once per schema;
+    - the worker's gradebook is a scratch copy (results travel on the signed pipe and the course
+      gradebook is written by the orchestrator), so its SQLite commits need no fsync and no
+      journal file: ``synchronous=OFF``, ``journal_mode=MEMORY``.
+    """
+    import jsonschema
+    from nbgrader.nbgraderformat import common
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    validators: dict = {}
+
+    class _Cached:
+        @staticmethod
+        def validate(instance, schema, *args, **kwargs):
+            key = id(schema)
+            if key not in validators:
+                cls = jsonschema.validators.validator_for(schema)
+                cls.check_schema(schema)
+                validators[key] = (schema, cls(schema))
+            error = jsonschema.exceptions.best_match(validators[key][1].iter_errors(instance))
+            if error is not None:  # what jsonschema.validate raises
+                raise error
+
+    common.jsonschema = _Cached
+
+    @event.listens_for(Engine, "connect")
+    def _scratch_sqlite(dbapi_connection, _record):
+        import sqlite3
+
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA journal_mode=MEMORY")
+            cur.close()
 
 
 class Worker:
@@ -296,9 +575,13 @@ class Worker:
         os.environ.update(kernel_env(sandboxed=s["sandboxed"], uid=s["uid"], sockbase=self.sockbase, limits=limits))
         JailedKernelManager = _make_kernel_manager()
         JailedKernelManager.sockbase = self.sockbase
+        JailedKernelManager.uid_env = [kernel_env(sandboxed=s["sandboxed"], uid=u, sockbase=self.sockbase, limits=limits)
+                                       for u in s.get("uids") or [s["uid"]]]
         self.km_class = JailedKernelManager
         self.expected = sorted(p.name for p in (self.root / "solutions" / self.assignment).glob("*.ipynb"))
         self.done = 0
+        self.prestarter: Prestarter | None = None
+        self.last_stderr: str | None = None
         # test hook: the disk holding the worker's root fills up when job n + 1 starts
         self.fill_after = int(os.environ.get("FNNGRADE_TEST_FILL_DISK_AFTER", "0") or 0)
 
@@ -337,11 +620,29 @@ class Worker:
         ]
         return cfg
 
-    def _scrub(self) -> None:
-        """Remove everything an earlier job left: copies, autograded output, kernel folders."""
-        for p in (self.root / "grading" / "submitted", self.root / "grading" / "autograded", self.root / "kernel"):
+    def start_prestart(self) -> None:
+        """Start the first kernel ahead of the first job (``--no-prestart`` turns this off)."""
+        if not self.s.get("prestart", True):
+            return
+        from .sandbox import KERNEL_NAME
+
+        modules = _module_imports(sorted((self.root / "solutions" / self.assignment).glob("*.ipynb")))
+        self.prestarter = Prestarter(self.root, self.km_class, self.config(""), KERNEL_NAME, modules)
+        self.prestarter.request()
+
+    def _scrub(self, keep: set[str] = frozenset()) -> None:
+        """Remove everything an earlier job left: copies, autograded output, kernel folders (but
+        not the folders of the kernel waiting for the next job, ``keep``)."""
+        for p in (self.root / "grading" / "submitted", self.root / "grading" / "autograded"):
             shutil.rmtree(p, ignore_errors=True)
+        kdir = self.root / "kernel"
+        if kdir.is_dir():
+            for p in kdir.iterdir():
+                if str(p) not in keep:
+                    shutil.rmtree(p, ignore_errors=True)
         for p in Path(self.sockbase).iterdir():
+            if str(p) in keep:
+                continue
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
             else:
@@ -353,7 +654,10 @@ class Worker:
         res = {"job": job["job"], "worker": self.s["index"], "uid": self.s["uid"], "sandboxed": self.s["sandboxed"],
                "notebooks": {}, "events": []}
         a = self.assignment
-        self._scrub()
+        PHASES.clear()
+        if self.prestarter:  # the kernel being started for this job keeps its folders
+            PHASES["wait_for_prestart"] = self.prestarter.wait_idle()
+        self._scrub(self.prestarter.keep() if self.prestarter else set())
         if self.fill_after and self.done == self.fill_after:
             _fill_disk(self.root)
         sub = self.root / "grading" / "submitted" / token / a
@@ -381,13 +685,17 @@ class Worker:
         elif bad:
             res.update(state="malformed", reason="; ".join(bad.values()))
         else:
+            self.km_class.used = None
             res.update(self._autograde(token, job.get("student", token)))
+            if self.km_class.used is not None and getattr(self.km_class.used, "_fg_uid", None):
+                res["uid"] = self.km_class.used._fg_uid
             if missing and res["state"] == "graded":
                 res["reason"] = f"missing notebooks scored 0: {', '.join(missing)}"
         if notes:
             res["reason"] = (res["reason"] + "; " if res.get("reason") else "") + notes
         res["autograded"] = out.is_dir()
         res["seconds"] = round(time.monotonic() - t0, 3)
+        res["phases"] = {k: round(v, 3) for k, v in PHASES.items() if isinstance(v, float)}
         return res
 
     def _autograde(self, token: str, student: str) -> dict:
@@ -399,8 +707,19 @@ class Worker:
 
         preprocessors.EVENTS.clear()
         _EXECUTE["student"] = student
-        _EXECUTE["kernel_cwd"] = str(self.root / "kernel" / token)
-        kcwd = self.root / "kernel" / token
+        pre = self.prestarter.take() if self.prestarter else None
+        if self.prestarter:
+            self.prestarter.request()  # the next job's kernel starts while this one runs
+        if pre is not None:
+            km, folder, PHASES["prestart_overlapped"] = pre
+            kcwd = Path(folder)
+            _EXECUTE["km"] = km
+            self.km_class.live = self.km_class.used = km
+        else:
+            km = None
+            kcwd = self.root / "kernel" / token
+        _EXECUTE["prestarted"] = pre is not None and bool(self.s["sandboxed"])
+        _EXECUTE["kernel_cwd"] = str(kcwd)
         kcwd.parent.mkdir(parents=True, exist_ok=True)
         cfg = self.config(str(kcwd))
         coursedir = CourseDirectory(config=cfg)
@@ -409,17 +728,26 @@ class Worker:
         cls = _autograde_class()
         app = cls(coursedir=coursedir, config=cfg)
         app.kernel_cwd = str(kcwd)
+        app.in_place = pre is not None
         app.file_limits = self.file_limits
         app.force = True
         app.create_student = True
         budget = _Budget(self.budget, self.km_class)
+        t_nb = time.monotonic()
         try:
             log = capture_log(app)
         finally:
             budget.stop()
-            km = self.km_class.live
-            if km is not None:
-                km.kill_now()
+            PHASES["nbgrader"] = time.monotonic() - t_nb
+            _EXECUTE.pop("km", None)
+            live, used = self.km_class.live, self.km_class.used
+            self.last_stderr = getattr(used, "_fg_stderr_path", None)
+            self.last_uid = getattr(used, "_fg_uid", None)
+            if live is not None:
+                live.kill_now()
+            if km is not None:  # a prestarted kernel: nbclient leaves it to its owner
+                _shutdown(km)
+                self.km_class.live = None
         text = f"{log.get('log', '')}\n{log.get('error', '')}"
         if not log.get("success"):
             sys.stderr.write(f"--- autograde of {token} failed\n{text}\n")
@@ -483,7 +811,9 @@ class Worker:
 
     def _kernel_stderr_to_log(self) -> None:
         try:
-            with open(os.path.join(self.sockbase, "kernel-stderr"), "rb") as fh:
+            if not self.last_stderr:
+                return
+            with open(self.last_stderr, "rb") as fh:
                 fh.seek(0, os.SEEK_END)
                 fh.seek(max(0, fh.tell() - 2000))
                 tail = fh.read().decode("utf-8", "replace")
@@ -591,8 +921,11 @@ def main(argv: list[str] | None = None) -> None:
     import nbgrader.converters  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
 
+    _trim_nbgrader_overhead()
+
     from . import preprocessors  # noqa: F401
     send({"ready": True})
+    w.start_prestart()
     w.serve(_requests(req), send)
     shutil.rmtree(os.path.join(settings["root"], "kernel"), ignore_errors=True)
 
