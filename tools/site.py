@@ -360,12 +360,17 @@ def stage(dest: Path) -> list[Unit]:
     return us
 
 
+def sphinx_command(src: Path, out: Path, *, quiet: bool = True) -> list[str]:
+    """The sphinx-build command line: the course's configuration, a full build, warnings are errors."""
+    return [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", "-c", str(CONF_DIR),
+            "-d", str(src / ".doctrees"), str(src), str(out)] + (["-q"] if quiet else [])
+
+
 def sphinx_build(src: Path, out: Path, *, quiet: bool = True) -> str:
     """Run Sphinx on staged sources with the course's configuration; warnings are errors.
 
     Returns Sphinx's stderr; raises SiteError with the warnings when the build warns or fails."""
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", "-c", str(CONF_DIR),
-           "-d", str(src / ".doctrees"), str(src), str(out)] + (["-q"] if quiet else [])
+    cmd = sphinx_command(src, out, quiet=quiet)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SiteError(f"sphinx-build failed (exit {proc.returncode}); warnings are errors here:\n"
