@@ -85,5 +85,5 @@ html_theme_options = {
     "use_edit_page_button": False,
     "navigation_with_keys": False,
     "show_navbar_depth": 1,
-    "article_header_end": ["toggle-secondary-sidebar"],
+    "navbar_persistent": [],  # one search field (the sidebar's), not a second one in a header bar
 }
