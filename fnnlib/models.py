@@ -207,16 +207,17 @@ class Optimizer(ABC):
     def _update(self, params: Params, grads: Params, state: dict[str, Any]) -> tuple[Params, dict[str, Any]]:
         """One step: new parameters and new state (the inputs are not modified)."""
 
-    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
-                   inv_n: float | None = None) -> None:
+    def _gradient_factor(self) -> float:
+        """The factor ``Sequential.fit`` may fold into the gradient it hands to :meth:`_step_flat` (1 here)."""
+        return 1.0
+
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array) -> None:
         """The step of :meth:`_update`, in place, on every parameter at once (``Sequential.fit``).
 
-        ``theta`` and ``g`` hold all W^(l) and b^(l) and their gradients in one flat vector; the
-        state's per-parameter arrays are flat too; ``tmp`` and ``tmp2`` are scratch vectors of the
-        same length. With ``inv_n = 1/n_B`` (n_B a power of two, so the factor is exact), ``g`` is
-        the gradient times n_B and the step scales it itself. Must compute exactly what
-        :meth:`_update` computes, elementwise in the same order. A subclass that does not
-        override it is driven through :meth:`_update` instead.
+        ``theta`` holds all W^(l) and b^(l) in one flat vector, ``g`` the gradient times
+        :meth:`_gradient_factor` in the same layout; the state's per-parameter arrays are flat
+        too; ``tmp`` and ``tmp2`` are scratch vectors of the same length. A subclass that does
+        not override it is driven through :meth:`_update` instead.
         """
         raise NotImplementedError
 
@@ -276,17 +277,16 @@ class SGD(Optimizer):
         new = [{k: p[k] + v[k] for k in ("W", "b")} for p, v in zip(params, vel)]
         return new, {"velocity": vel}
 
-    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
-                   inv_n: float | None = None) -> None:
-        # α g; given n_B g, (α/n_B)(n_B g) is α (n_B g / n_B) to the last bit (α/n_B and the division
-        # by a power of two are exact), unless n_B g / n_B is below 2^-1022 (a step of < 1e-306)
-        np.multiply(g, self.learning_rate if inv_n is None else self.learning_rate * inv_n, out=tmp)
+    def _gradient_factor(self) -> float:
+        return self.learning_rate  # fit hands over α g, with α folded into δ^(L) as fnnlib.train does
+
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array) -> None:
         if not self.momentum:
-            theta -= tmp  # θ − α g
+            theta -= g  # θ − α g
             return
         v = state["velocity"]
         v *= self.momentum
-        v -= tmp  # μ v − α g
+        v -= g  # μ v − α g
         theta += v
 
 
@@ -355,10 +355,7 @@ class Adam(Optimizer):
         ]
         return new, {"t": t, "m": m, "v": v}
 
-    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array,
-                   inv_n: float | None = None) -> None:
-        if inv_n is not None:
-            g *= inv_n  # exact: a power of two
+    def _step_flat(self, theta: Array, g: Array, state: dict[str, Any], tmp: Array, tmp2: Array) -> None:
         b1, b2 = self.beta1, self.beta2
         t = int(state["t"]) + 1
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
@@ -1111,7 +1108,8 @@ class Sequential:
         best_loss, best_params, wait = math.inf, None, 0
         loop = _FitLoop([p["W"].shape for p in params], acts, loss, lam, opt, B, N)  # type: ignore[union-attr]
         loop.load(params, state)  # type: ignore[arg-type]
-        XT = np.ascontiguousarray(Xc.T)  # rows again: a shuffled mini-batch is a block of rows
+        XT = np.ones((N, Xc.shape[0] + 1))  # rows [x; 1]ᵀ again: a shuffled mini-batch is a block of rows
+        XT[:, :-1] = Xc.T
         YT = np.ascontiguousarray(Y.T)
         bar = None
         if progress is True:
@@ -1379,73 +1377,83 @@ _FIT_KERNELS = {"relu": (_relu_forward, _relu_backward)}
 
 
 class _FitLoop:
-    """The mini-batch loop of :meth:`Sequential.fit` on preallocated buffers.
+    """The mini-batch loop of :meth:`Sequential.fit`, on preallocated buffers (the kernel of :func:`fnnlib.train.train`).
 
-    The arithmetic is that of :func:`fnnlib.network.forward`, :func:`fnnlib.network.backward`
-    and the optimizer's ``update``, operation for operation, so the same seed gives bit-for-bit
-    the same weights and history as those functions called batch by batch; only the bookkeeping
-    is cheaper. All W^(l) and b^(l) live in one flat vector θ (each a contiguous view), so is the
-    gradient, so the optimizer updates everything with a few elementwise operations (in place,
-    on the loop's own copy; the model gets copies at the end of every epoch). Each mini-batch
-    writes its output layer's shifted logits z − max z, a^(L) and Σ_k e^{z_k − max z} into
-    per-epoch blocks, and the epoch's running loss and accuracy are computed from them once, at
-    its end (softmax with cross-entropy; the other losses are measured batch by batch).
+    It computes what :func:`fnnlib.network.forward`, :func:`fnnlib.network.backward` and the
+    optimizer's ``update`` compute batch by batch, with the bookkeeping of ``fnnlib.train``:
+    each layer is stored as its augmented matrix ``[W^(l) | b^(l)]`` and every a^(l-1) buffer
+    carries a row of ones, so one matrix product gives z^(l) and one gives both ∂R/∂W^(l) and
+    ∂R/∂b^(l); the factor 1/n_B (times α for SGD) is folded into δ^(L); all parameters and the
+    gradient live in one flat vector θ, which the optimizer updates with a few elementwise
+    operations, in place (on the loop's own copy: the model gets copies after every epoch).
+    The results equal the batch-by-batch definition up to rounding (the bias enters the same
+    dot product as the weights, the scale is applied to δ^(L)): relative differences of order
+    1e-15 (tested). Each mini-batch writes its output layer's z − max z, a^(L) and
+    Σ_k e^{z_k − max z} into per-epoch blocks, so the epoch's running loss and accuracy are
+    computed once, at its end (softmax with cross-entropy; the other losses batch by batch).
     """
 
     def __init__(self, shapes: list[tuple[int, int]], acts: list[Any], loss: str, lam: float, opt: Optimizer,
                  B: int, N: int) -> None:
         self.acts, self.loss, self.lam, self.opt, self.B, self.N = acts, loss, lam, opt, B, N
         sizes = [shapes[0][1]] + [s[0] for s in shapes]
-        self.L = L = len(shapes)
-        n = sum(m * k + m for m, k in shapes)
+        self.L = len(shapes)
+        self.flat_opt = type(opt)._step_flat is not Optimizer._step_flat
+        self.factor = opt._gradient_factor() if self.flat_opt else 1.0
+        n = sum(m * (k + 1) for m, k in shapes)
         self.theta, self.g = np.empty(n), np.empty(n)
         self.tmp, self.tmp2 = np.empty(n), np.empty(n)
-        self.slices: list[tuple[slice, slice]] = []
+        self.blocks: list[slice] = []
         off = 0
         for m, k in shapes:
-            self.slices.append((slice(off, off + m * k), slice(off + m * k, off + m * k + m)))
-            off += m * k + m
-        self.Ws = [self.theta[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
-        self.bs = [self.theta[sb] for _, sb in self.slices]
-        self.bcols = [b[:, None] for b in self.bs]
-        self.W_Ts = [W.T for W in self.Ws]
-        self.gWs = [self.g[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
-        self.gbs = [self.g[sb] for _, sb in self.slices]
-        self.tWs = [self.tmp[sW].reshape(shape) for (sW, _), shape in zip(self.slices, shapes)]
+            self.blocks.append(slice(off, off + m * (k + 1)))
+            off += m * (k + 1)
+        aug = [(m, k + 1) for m, k in shapes]
+        self.W_augs = [self.theta[sl].reshape(shape) for sl, shape in zip(self.blocks, aug)]
+        self.g_augs = [self.g[sl].reshape(shape) for sl, shape in zip(self.blocks, aug)]
+        self.W_Ts = [Wa[:, :-1].T for Wa in self.W_augs]  # views: they follow the in-place updates
+        self.decay = None
+        if lam:  # factor · λ on the weights, 0 on the biases: g += decay ⊙ θ adds factor · λ W^(l)
+            self.decay = np.zeros(n)
+            for sl, shape in zip(self.blocks, aug):
+                self.decay[sl].reshape(shape)[:, :-1] = self.factor * lam
         self.kernels = [_FIT_KERNELS.get(a.name) if not a.kw else None for a in acts[:-1]]
         self.fused = loss == "softmax_cross_entropy"
-        self.flat_opt = type(opt)._step_flat is not Optimizer._step_flat
         C = sizes[-1]
-        self.K, rest = divmod(N, B)
-        self.rest = rest
-        # buffers per mini-batch size: z^(l), a^(l), δ^(l), scratch, for l = 1..L
-        self.buf: dict[int, tuple[list[Array], list[Array], list[Array], list[Array]]] = {}
+        self.K, self.rest = K, rest = divmod(N, B)
+        # buffers per mini-batch size: z^(l), [a^(l); 1] (the ones row stays), δ^(l), scratch
+        self.buf: dict[int, tuple[list[Array], list[Array], list[Array], list[Array], list[Array]]] = {}
         for nb in {B, rest} - {0}:
-            self.buf[nb] = ([np.empty((m, nb)) for m in sizes[1:]], [np.empty((m, nb)) for m in sizes[1:]],
+            A_aug = [np.ones((m + 1, nb)) for m in sizes[1:-1]]
+            self.buf[nb] = ([np.empty((m, nb)) for m in sizes[1:]], A_aug, [A[:-1] for A in A_aug],
                             [np.empty((m, nb)) for m in sizes[1:]], [np.empty((m, nb)) for m in sizes[1:]])
-        K = self.K
+        self.m_buf = {nb: np.empty(nb) for nb in self.buf}
         # per-epoch blocks of the output layer (fused softmax + cross-entropy)
         self.S_blocks, self.A_blocks, self.se_blocks = np.empty((K, C, B)), np.empty((K, C, B)), np.empty((K, B))
         self.S_rest, self.A_rest, self.se_rest = np.empty((C, rest)), np.empty((C, rest)), np.empty(rest)
-        self.m_buf = {nb: np.empty(nb) for nb in self.buf}
-        self.XsT = np.empty((N, sizes[0]))
+        self.XsT = np.empty((N, sizes[0] + 1))  # the shuffled rows [x; 1]ᵀ
         self.YsT = np.empty((N, C))
         self.true_s = np.empty(N, dtype=np.intp)
         self.state_flat: dict[str, Any] = {}
+        self.steps = self._steps()
 
     # -- parameters and optimizer state in and out ---------------------------------------
     def _to_flat(self, params: Params, out: Array) -> Array:
-        for (sW, sb), p in zip(self.slices, params):
-            out[sW] = p["W"].ravel()
-            out[sb] = p["b"]
+        for sl, p in zip(self.blocks, params):
+            block = out[sl].reshape(p["W"].shape[0], p["W"].shape[1] + 1)
+            block[:, :-1] = p["W"]
+            block[:, -1] = p["b"]
+        return out
+
+    def _views(self, flat: Array) -> Params:
+        out = []
+        for sl, Wa in zip(self.blocks, self.W_augs):
+            block = flat[sl].reshape(Wa.shape)
+            out.append({"W": block[:, :-1], "b": block[:, -1]})
         return out
 
     def _to_params(self, flat: Array) -> Params:
-        return [{"W": flat[sW].reshape(W.shape).copy(), "b": flat[sb].copy()}
-                for (sW, sb), W in zip(self.slices, self.Ws)]
-
-    def _views(self, flat: Array) -> Params:
-        return [{"W": flat[sW].reshape(W.shape), "b": flat[sb]} for (sW, sb), W in zip(self.slices, self.Ws)]
+        return [{"W": p["W"].copy(), "b": p["b"].copy()} for p in self._views(flat)]
 
     def load(self, params: Params, state: dict[str, Any]) -> None:
         self._to_flat(params, self.theta)
@@ -1470,45 +1478,44 @@ class _FitLoop:
         steps = []
         for k, s in enumerate(range(0, K * B, B)):
             steps.append((self.XsT[s:s + B].T, self.YsT[s:s + B].T, self.buf[B], self.m_buf[B],
-                          self.S_blocks[k], self.A_blocks[k], self.se_blocks[k], s, s + B, B))
+                          self.S_blocks[k], self.A_blocks[k], self.se_blocks[k], s, s + B, self.factor / B))
         if rest:
             steps.append((self.XsT[K * B:].T, self.YsT[K * B:].T, self.buf[rest], self.m_buf[rest],
-                          self.S_rest, self.A_rest, self.se_rest, K * B, self.N, rest))
+                          self.S_rest, self.A_rest, self.se_rest, K * B, self.N, self.factor / rest))
         return steps
 
     def epoch(self, XT: Array, YT: Array, true: NDArray[np.intp], perm: NDArray[np.intp] | None) -> tuple[float, int]:
-        """One pass over the N training rows; returns (Σ over mini-batches of n_B · mean loss, # correct)."""
+        """One pass over the N training rows; returns (Σ over mini-batches of n_B · mean loss, # correct).
+
+        ``XT`` of shape (N, M_0 + 1) holds the rows [x; 1]ᵀ, ``YT`` (N, C) the targets.
+        """
         B, K, rest = self.B, self.K, self.rest
-        if perm is not None:
-            np.take(XT, perm, axis=0, out=self.XsT)
-            np.take(YT, perm, axis=0, out=self.YsT)
-            np.take(true, perm, out=self.true_s)
-        else:
-            self.XsT[...], self.YsT[...], self.true_s[...] = XT, YT, true
-        if not hasattr(self, "steps"):
-            self.steps = self._steps()
         XsT, YsT, true_s = self.XsT, self.YsT, self.true_s
+        if perm is not None:
+            np.take(XT, perm, axis=0, out=XsT)
+            np.take(YT, perm, axis=0, out=YsT)
+            np.take(true, perm, out=true_s)
+        else:
+            XsT[...], YsT[...], true_s[...] = XT, YT, true
         L, acts, kernels, fused, loss = self.L, self.acts, self.kernels, self.fused, self.loss
-        Ws, bcols, W_Ts, gWs, gbs, g = self.Ws, self.bcols, self.W_Ts, self.gWs, self.gbs, self.g
-        theta, state, tmp, tmp2 = self.theta, self.state_flat, self.tmp, self.tmp2
-        step_flat = self.opt._step_flat if self.flat_opt and not self.lam else None
+        W_augs, W_Ts, g_augs, theta, g = self.W_augs, self.W_Ts, self.g_augs, self.theta, self.g
+        state, tmp, tmp2, decay = self.state_flat, self.tmp, self.tmp2, self.decay
+        step_flat = self.opt._step_flat if self.flat_opt else None
         batch_losses: list[float] = []
         correct = 0
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            for X, Y, (Zs, As, Ds, Ts), m, S, A, se, start, stop, nb in self.steps:
-                # forward: z^(l) = W^(l) a^(l-1) + b^(l) 1ᵀ, a^(l) = f_l(z^(l))   (as network.forward)
-                a = X
+            for X, Y, (Zs, A_aug, As, Ds, Ts), m, S, A, se, start, stop, scale in self.steps:
+                # forward: z^(l) = [W^(l) | b^(l)] [a^(l-1); 1], a^(l) = f_l(z^(l))
+                a_in = [X]
                 for l in range(L - 1):
-                    Z = np.matmul(Ws[l], a, out=Zs[l])
-                    Z += bcols[l]
+                    Z = np.matmul(W_augs[l], a_in[-1], out=Zs[l])
                     kern = kernels[l]
                     if kern is not None:
                         kern[0](Z, As[l])
                     else:
                         As[l][...] = acts[l].f(Z, **acts[l].kw)
-                    a = As[l]
-                Z = np.matmul(Ws[-1], a, out=Zs[-1])
-                Z += bcols[-1]
+                    a_in.append(A_aug[l])
+                Z = np.matmul(W_augs[-1], a_in[-1], out=Zs[-1])
                 D = Ds[-1]
                 if fused:  # softmax and δ^(L) = ŷ − y (as losses._sce_*); the loss at the epoch's end
                     np.maximum.reduce(Z, axis=0, out=m)  # max z (np.max without its wrapper)
@@ -1523,10 +1530,10 @@ class _FitLoop:
                     batch_losses.append(float(_losses._per_example_unchecked(loss, Z, A, Y).mean()))
                     correct += int(np.count_nonzero(_classes(A) == true_s[start:stop]))
                     D[...] = _losses._delta_unchecked(loss, Z, A, Y, act.df, act.kw)
-                # backward: ∂R/∂W^(l) = Δ^(l) A^(l-1)ᵀ / n_B (+ λ W^(l)), ∂R/∂b^(l) = Δ^(l) 1 / n_B
+                D *= scale  # factor · δ^(L) / n_B: the batch mean (and SGD's α) folded in once
+                # backward: factor · [Δ^(l) A^(l-1)ᵀ | Δ^(l) 1] / n_B, weights and biases at once
                 for l in range(L - 1, -1, -1):
-                    np.matmul(D, (As[l - 1] if l else X).T, out=gWs[l])
-                    np.add.reduce(D, axis=1, out=gbs[l])  # Δ^(l) 1
+                    np.matmul(D, a_in[l].T, out=g_augs[l])
                     if l:
                         D_prev = np.matmul(W_Ts[l], D, out=Ds[l - 1])  # W^(l)ᵀ δ^(l)
                         kern = kernels[l - 1]
@@ -1536,11 +1543,14 @@ class _FitLoop:
                             act = acts[l - 1]
                             D_prev *= np.asarray(act.df(Zs[l - 1], **act.kw), dtype=np.float64)
                         D = D_prev
-                if step_flat is not None and not nb & (nb - 1):  # n_B a power of two: the step divides
-                    step_flat(theta, g, state, tmp, tmp2, 1.0 / nb)
+                if decay is not None:  # + factor · λ W^(l) on the weights only
+                    np.multiply(theta, decay, out=tmp)
+                    g += tmp
+                if step_flat is not None:
+                    step_flat(theta, g, state, tmp, tmp2)
                 else:
-                    g /= nb
-                    self._update()
+                    new, self.state_flat = self.opt._update(self._to_params(theta), self._views(g), self.state_flat)
+                    self._to_flat(new, theta)
             if fused:  # the epoch's losses and accuracy, from the kept blocks
                 Yb = YsT[:K * B].reshape(K, B, -1).transpose(0, 2, 1)
                 T = self.S_blocks - np.log(self.se_blocks)[:, None, :]
@@ -1557,18 +1567,6 @@ class _FitLoop:
         for value, nb in zip(batch_losses, sizes):  # as batch by batch: Σ mean_B · n_B, in order
             loss_sum += value * nb
         return loss_sum, correct
-
-    def _update(self) -> None:
-        """Weight decay, then the optimizer's step, on θ in place."""
-        if self.lam:
-            for W, gW, tW in zip(self.Ws, self.gWs, self.tWs):
-                np.multiply(W, self.lam, out=tW)
-                gW += tW
-        if self.flat_opt:
-            self.opt._step_flat(self.theta, self.g, self.state_flat, self.tmp, self.tmp2)
-        else:
-            new, self.state_flat = self.opt._update(self._to_params(self.theta), self._views(self.g), self.state_flat)
-            self._to_flat(new, self.theta)
 
 
 def _classes_blocks(A: Array) -> NDArray[np.intp]:
