@@ -11,12 +11,13 @@ student            submission                                                   
 =================  =============================================================  ==================
 perfect            the release with every answer filled in from the source          every auto point
 blank              the untouched release                                          0 auto points
-wrong-<k>          perfect, with the k-th ``[[mutation]]`` of specs/<a>.toml        loses exactly the
-                   (a deliberate mistake, or a loophole the task forbids)         listed tests; each
-                                                                                  of them shows the
-                                                                                  spec's ``message``
-alt-<k>            perfect, with the k-th ``[[alternative]]`` of specs/<a>.toml     every auto point
-                   (another correct answer, written differently)
+wrong-<j>          perfect, with several ``[[mutation]]`` s of specs/<a>.toml       loses exactly the
+                   (deliberate mistakes, or loopholes the task forbids), each     tests they list;
+                   in another task (see below)                                    each shows its
+                                                                                  mutation's
+                                                                                  ``message``
+alt-<j>            perfect, with several ``[[alternative]]`` s, each in another     every auto point
+                   answer cell (other correct answers, written differently)
 loops              an answer cell that starts with ``while True: pass``             graded; loses that
                                                                                   cell's tests
 exits              an answer cell that starts with ``sys.exit(1)``                  graded; ditto
@@ -24,6 +25,14 @@ edited-tests       blank, with every test cell replaced by ``pass``             
 deleted-tests      blank, with every test cell deleted                            0 (tests re-added)
 broken-json        a truncated .ipynb file                                        malformed, 0
 =================  =============================================================  ==================
+
+The tasks of an assignment are isolated (a test calls the student's function with the reference
+versions of earlier tasks), so one submission carries several mistakes at once, one kernel start
+for all of them: mutations share a submission only when they change different answer cells and
+the tests they fail lie in different tasks (``_pack``), so every test is failed by at most one of
+them and shows that mutation's message, and every other test must keep all of its points. A
+mistake that cascaded into another task would still show: that task's tests lose points they
+should keep, or show a message that is not theirs.
 
 Then a few students (perfect, the first mutation, the first alternative) are graded a second
 time: every score must come out the same. Feedback is generated for the perfect, blank, crashing
@@ -97,6 +106,36 @@ def _test_outputs(course, assignment, student, notebook):
     return {C.grade_id(c): C.cell_output_text(c) for c in C.read(path).cells if C.is_test(c)}
 
 
+def _task_of_tests(nb) -> dict[str, str]:
+    """{test grade_id: grade_id of the answer cell whose task it tests (the last one before it)}."""
+    out, task = {}, None
+    for cell in nb.cells:
+        if C.is_solution(cell) and cell.cell_type == "code":
+            task = C.grade_id(cell)
+        elif C.is_test(cell) and task is not None:
+            out[C.grade_id(cell)] = task
+    return out
+
+
+def _pack(occupied: list[set[str]]) -> list[list[int]]:
+    """Groups of indices whose ``occupied`` sets (answer cells changed, tasks whose tests fail) are
+    pairwise disjoint, first fit in spec order.
+
+    >>> _pack([{"a"}, {"a"}, {"b"}, {"a", "c"}, {"c"}])
+    [[0, 2, 4], [1], [3]]
+    """
+    groups: list[tuple[list[int], set[str]]] = []
+    for k, occ in enumerate(occupied):
+        for members, used in groups:
+            if not used & occ:
+                members.append(k)
+                used |= occ
+                break
+        else:
+            groups.append(([k], set(occ)))
+    return [members for members, _ in groups]
+
+
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
     """Run the class through nbgrader once per assignment; yield what the checks need."""
@@ -116,13 +155,21 @@ def graded(request, tmp_path_factory):
     course.submit("blank", {n: C.dumps(nb) for n, nb in released.items()})
 
     main_nb = notebooks[0].name
-    for k, m in enumerate(muts):
-        nb = m.apply(perfect[main_nb], f"specs/{assignment}.toml mutation {k}")
-        course.submit(f"wrong-{k}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
-        expected_missing[f"wrong-{k}"] = set(m.fails)
-    for k, alt in enumerate(alts):
-        nb = alt.apply(perfect[main_nb], f"specs/{assignment}.toml alternative {k}")
-        course.submit(f"alt-{k}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
+    task_of = _task_of_tests(sources[main_nb])
+    wrong_of, alt_of = {}, {}  # mutation / alternative index -> the student that carries it
+    for j, group in enumerate(_pack([{m.cell} | {task_of.get(t, m.cell) for t in m.fails} for m in muts])):
+        nb = perfect[main_nb]
+        for k in group:
+            nb = muts[k].apply(nb, f"specs/{assignment}.toml mutation {k}")
+            wrong_of[k] = f"wrong-{j}"
+        course.submit(f"wrong-{j}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
+        expected_missing[f"wrong-{j}"] = set().union(*(muts[k].fails for k in group))
+    for j, group in enumerate(_pack([{alt.cell} for alt in alts])):
+        nb = perfect[main_nb]
+        for k in group:
+            nb = alts[k].apply(nb, f"specs/{assignment}.toml alternative {k}")
+            alt_of[k] = f"alt-{j}"
+        course.submit(f"alt-{j}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
 
     victim = _first_answer_cell(perfect[main_nb], muts[0].cell if muts else None)
     for student, prefix in (("loops", "while True:\n    pass\n"), ("exits", "import sys\nsys.exit(1)\n")):
@@ -183,6 +230,8 @@ def graded(request, tmp_path_factory):
         "expected_missing": expected_missing,
         "mutations": muts,
         "alternatives": alts,
+        "wrong_of": wrong_of,
+        "alt_of": alt_of,
         "scores": scores,
         "outputs": outputs,
         "regraded": rescored,
@@ -225,20 +274,24 @@ def test_each_deliberate_mistake_loses_exactly_its_tests(graded):
         pytest.fail(f"tests/pipeline/specs/{graded['assignment']}.toml must describe at least one [[mutation]]")
     problems = []
     for k, m in enumerate(graded["mutations"]):
-        student = f"wrong-{k}"
-        must_fail = graded["expected_missing"][student]
+        student = graded["wrong_of"][k]
         scores = _auto(_scores(graded, student))
-        unknown = must_fail - scores.keys()
+        unknown = set(m.fails) - scores.keys()
         if unknown:
-            problems.append(f"{student} (cell {m.cell!r}): spec names tests that do not exist: {sorted(unknown)}")
+            problems.append(f"mutation {k} (cell {m.cell!r}): spec names tests that do not exist: {sorted(unknown)}")
             continue
-        wrong = {
-            k2: v for k2, v in scores.items()
-            if (k2 in must_fail and v[0] != 0) or (k2 not in must_fail and v[0] != v[1])
-        }
-        if wrong:
-            problems.append(f"{student} (cell {m.cell!r}): expected to lose exactly {sorted(must_fail)}, "
-                            f"got {_describe(scores)}")
+        lost = {t: scores[t] for t in m.fails if scores[t][0] != 0}
+        if lost:
+            problems.append(f"mutation {k} (cell {m.cell!r}, in {student}): its tests should lose every point, "
+                            f"got {_describe(lost)}")
+    for student, must_fail in graded["expected_missing"].items():
+        scores = _auto(_scores(graded, student))
+        kept = {t: v for t, v in scores.items() if t not in must_fail and v[0] != v[1]}
+        if kept:
+            carried = [f"{k} (cell {m.cell!r})" for k, m in enumerate(graded["mutations"])
+                       if graded["wrong_of"][k] == student]
+            problems.append(f"{student} (mutations {', '.join(carried)}): tests no mutation names lost points "
+                            f"(a mistake cascades beyond its task): {_describe(kept)}")
     assert not problems, "\n".join(problems)
 
 
@@ -247,15 +300,16 @@ def test_each_mistake_shows_its_message(graded):
     for k, m in enumerate(graded["mutations"]):
         if m.message is None:
             continue
-        student = f"wrong-{k}"
+        student = graded["wrong_of"][k]
         outputs = graded["outputs"][student]
         for test in m.fails:
             text = outputs.get(test)
             if text is None:
-                problems.append(f"{student} (cell {m.cell!r}): no output of {test} in the autograded notebook")
+                problems.append(f"mutation {k} (cell {m.cell!r}, in {student}): no output of {test} in the "
+                                "autograded notebook")
             elif not C.contains_message(text, m.message):
                 problems.append(
-                    f"{student} (cell {m.cell!r}): the output of {test} does not contain {m.message!r}; "
+                    f"mutation {k} (cell {m.cell!r}, in {student}): the output of {test} does not contain {m.message!r}; "
                     f"it shows:\n    {text[-1500:]}"
                 )
     assert not problems, "\n".join(problems)
@@ -264,11 +318,14 @@ def test_each_mistake_shows_its_message(graded):
 def test_each_alternative_answer_earns_every_automatic_point(graded):
     tests = {C.grade_id(c) for nb in graded["sources"].values() for c in nb.cells if C.is_test(c)}
     problems = []
-    for k, alt in enumerate(graded["alternatives"]):
-        scores = _scores(graded, f"alt-{k}")
+    for student in sorted(set(graded["alt_of"].values())):
+        scores = _scores(graded, student)
         missed = {g: v for g, v in scores.items() if g in tests and v[0] != v[1]}
         if missed or not tests <= scores.keys():
-            problems.append(f"alt-{k} (cell {alt.cell!r}) is a correct answer but loses points: {_describe(missed)}")
+            carried = [f"{k} (cell {a.cell!r})" for k, a in enumerate(graded["alternatives"])
+                       if graded["alt_of"][k] == student]
+            problems.append(f"{student} (alternatives {', '.join(carried)}) holds only correct answers but loses "
+                            f"points: {_describe(missed)}")
     assert not problems, "\n".join(problems)
 
 
