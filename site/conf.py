@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 project = "Feedforward neural networks"
 author = "fnn-course"
-copyright = "fnn-course (MIT licence)"
+copyright = "fnn-course, MIT licence"
 language = "en"
 
 extensions = ["myst_nb"]
@@ -85,5 +85,6 @@ html_theme_options = {
     "use_edit_page_button": False,
     "navigation_with_keys": False,
     "show_navbar_depth": 1,
+    "footer_content_items": ["copyright.html"],
     "navbar_persistent": [],  # one search field (the sidebar's), not a second one in a header bar
 }

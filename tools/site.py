@@ -231,13 +231,15 @@ def _static_output(out):
 
 
 def _label(cell) -> None:
-    """Tags that label an assignment's cells (a CSS class each): answer, written answer, test."""
+    """Label an assignment's cells by their nbgrader role (a CSS class each, site/_static/course.css):
+    code answers and tests by a cell tag (MyST-NB makes it the cell's class); written answers, which
+    are Markdown cells and get no cell container, by wrapping them in one."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
-    tag = None
-    if meta.get("solution"):
-        tag = "fnn-answer" if cell.cell_type == "code" else "fnn-written"
-    elif meta.get("grade") and cell.cell_type == "code":
-        tag = "fnn-test"
+    if cell.cell_type == "markdown":
+        if meta.get("solution") and not re.search(r"^\s*#", cell.source, re.MULTILINE):
+            cell.source = f"::::{{container}} fnn-written\n{cell.source}\n::::"
+        return
+    tag = "fnn-answer" if meta.get("solution") else "fnn-test" if meta.get("grade") else None
     if tag:
         cell.metadata.setdefault("tags", [])
         if tag not in cell.metadata["tags"]:
