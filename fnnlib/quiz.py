@@ -345,13 +345,10 @@ class Expression(_Question):
         )
 
         syms = {n: sympy.Symbol(n, real=True) for n in self.symbol_names}
-        local = dict(syms)
-        for name in ("exp", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "Abs", "pi", "E", "Max", "Min"):
-            local[name] = getattr(sympy, name)
-        local["e"] = sympy.E
-        local["abs"] = sympy.Abs
-        local["max"] = sympy.Max
-        local["min"] = sympy.Min
+        local: dict[str, Any] = {name: getattr(sympy, name) for name in
+                                 ("exp", "log", "sqrt", "tanh", "sinh", "cosh", "sin", "cos", "Abs", "pi", "E", "Max", "Min")}
+        local.update({"e": sympy.E, "abs": sympy.Abs, "max": sympy.Max, "min": sympy.Min})
+        local.update(syms)  # the question's own symbols win (a symbol may be called e, E or pi)
         s = text.strip().replace("−", "-").replace("·", "*").replace("×", "*")
         if not s:
             raise ValueError("the answer is empty; type an expression.")

@@ -89,6 +89,12 @@ def test_expression_equivalence_by_sympy():
     assert not wrong.correct and "not equivalent" in wrong.message
 
 
+def test_expression_symbols_win_over_known_names():
+    q = Expression("gradient of e^2/2 with respect to e", answer="e", symbols="e")
+    assert q.feedback("e").correct and not q.feedback("2.718281828459045").correct
+    assert Expression("q", answer="exp(x)", symbols="x").feedback("e^x").correct  # e is Euler's number otherwise
+
+
 def test_expression_with_functions_uses_numeric_fallback_deterministically():
     q = Expression("tanh in terms of the logistic", answer="2/(1+exp(-2*x)) - 1", symbols="x")
     assert q.feedback("tanh(x)").correct
