@@ -423,7 +423,7 @@ class Visit:
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})")
-                     if r.url not in self.blocked else None)
+                     if r.url.startswith("file:") else None)  # other hosts: aborted on purpose, reported as such
         self.page.goto(url, wait_until="commit")
 
     def finish(self, zh: set[str], shot: str | None = None) -> dict:
@@ -454,12 +454,10 @@ class Visit:
             cdp.detach()
 
 
-@pytest.fixture(scope="module")
-def visits(site, browser):
-    """Every page opened once (two tabs at a time), every request to another host aborted."""
-    start = time.monotonic()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    blocked: dict[str, list[str]] = {}
+def _guarded_context(browser, blocked: dict[str, list[str]], **options):
+    """A browser context in which every request to another host is aborted and recorded
+    ({page URL: [requested URLs]}); files, data: and blob: URLs load as usual."""
+    context = browser.new_context(**options)
 
     def guard(route):
         url = route.request.url
@@ -470,6 +468,15 @@ def visits(site, browser):
             route.abort()
 
     context.route("**/*", guard)
+    return context
+
+
+@pytest.fixture(scope="module")
+def visits(site, browser):
+    """Every page opened once (two tabs at a time), every request to another host aborted."""
+    start = time.monotonic()
+    blocked: dict[str, list[str]] = {}
+    context = _guarded_context(browser, blocked, viewport={"width": 1280, "height": 900})
     zh = _zh_families()
     reports, pending = {}, list(PAGES) + [SEARCH]
     while pending:
@@ -485,12 +492,9 @@ def visits(site, browser):
     return reports
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_in_a_browser(visits, page):
-    r = visits.get(page)
-    assert r is not None, f"{page} was not built"
-    problems = []
-    problems += [f"request to another host (aborted): {u}" for u in r["blocked"]]
+def _problems(r: dict) -> list[str]:
+    """What is wrong with a page, from its report."""
+    problems = [f"request to another host (aborted): {u}" for u in r["blocked"]]
     problems += [f"failed to load: {u}" for u in r["failed"]]
     problems += r["errors"]
     problems += [f"image not loaded: {i['src']}" for i in r["images"] if not i["ok"]]
@@ -499,7 +503,57 @@ def test_page_in_a_browser(visits, page):
     problems += [f"raw math in the visible text: {m!r}" for m in RAW_DOLLAR.findall(r["text"])[:5]]
     problems += [f"raw TeX in the visible text: {r['text'][max(0, m.start() - 30):m.end() + 30]!r}"
                  for m in list(RAW_TEX.finditer(r["text"]))[:5]]
+    return problems
+
+
+def _font_problems(r: dict, zh: set[str]) -> list[str]:
+    """Whether the first Chinese text of a page was drawn by a Chinese font (Simplified, where the
+    Simplified Chinese Noto font is installed)."""
+    used = {f["familyName"]: f["glyphCount"] for f in r["fonts"]}
+    han = len(HAN.findall(r["cjkText"]))
+    drawn = sum(n for fam, n in used.items() if fam in zh)
+    problems = []
+    if drawn < han:
+        problems.append(f"{han} Chinese characters in {r['cjkText'][:60]!r}, but only {drawn} glyphs came from a "
+                        f"Chinese font; fonts used: {used}; fonts with Chinese: {sorted(zh)[:8]}")
+    if "Noto Sans CJK SC" in zh and "Noto Sans CJK SC" not in used:
+        problems.append(f"Chinese drawn with {used}, not the installed Noto Sans CJK SC (site/_static/course.css)")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_a_browser(visits, page):
+    r = visits.get(page)
+    assert r is not None, f"{page} was not built"
+    problems = _problems(r)
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+PLANTED = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>planted</title></head><body><main>
+<img src="https://example.invalid/figure.png"><img src="missing.png">
+<p>Left as typed: $x^2 + 1$ and \\frac{a}{b}.</p>
+<p><span style="font-family: 'Noto Sans CJK JP'">神经网络</span></p>
+<script>console.error("planted error")</script>
+</main></body></html>"""
+
+
+def test_the_browser_checks_can_fail(browser, tmp_path):
+    """A page with every fault the checks look for: each one is reported."""
+    (tmp_path / "planted.html").write_text(PLANTED, encoding="utf-8")
+    blocked: dict[str, list[str]] = {}
+    context = _guarded_context(browser, blocked)
+    visit = Visit(context, (tmp_path / "planted.html").as_uri())
+    zh = _zh_families()
+    r = visit.finish(zh)
+    r["blocked"] = blocked.pop(visit.url, [])
+    context.close()
+    report = "\n".join(_problems(r))
+    for expected in ("request to another host (aborted): https://example.invalid/figure.png", "failed to load:",
+                     "missing.png", "console.error: planted error", "raw math in the visible text: '$x^2 + 1$'",
+                     "raw TeX in the visible text"):
+        assert expected in report, f"the planted fault {expected!r} was not reported:\n{report}"
+    if {"Noto Sans CJK SC", "Noto Sans CJK JP"} <= zh:
+        assert any("not the installed Noto Sans CJK SC" in p for p in _font_problems(r, zh)), r["fonts"]
 
 
 def test_search_works_from_disk(visits):
@@ -528,13 +582,8 @@ def test_chinese_terms_are_drawn_with_a_chinese_font(visits, page):
     if not zh:
         pytest.skip("no font with Chinese glyphs is installed (Debian: apt-get install fonts-noto-cjk; .ci/run "
                     "installs it): every browser on this machine would show the terms as boxes")
-    used = {f["familyName"]: f["glyphCount"] for f in r["fonts"]}
-    han = len(HAN.findall(r["cjkText"]))
-    drawn = sum(n for fam, n in used.items() if fam in zh)
-    assert drawn >= han, (f"{page}: {han} Chinese characters in {r['cjkText'][:60]!r}, but only {drawn} glyphs came "
-                          f"from a Chinese font; fonts used: {used}; fonts with Chinese: {sorted(zh)[:8]}")
-    if "Noto Sans CJK SC" in zh:  # the stack in site/_static/course.css must pick Simplified Chinese forms
-        assert "Noto Sans CJK SC" in used, f"{page}: Chinese drawn with {used}, not the installed Noto Sans CJK SC"
+    problems = _font_problems(r, zh)
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
 
 
 def test_the_landing_page_links_every_lecture_and_assignment(visits, site):
