@@ -8,27 +8,37 @@ the course root:
 - ``nbgrader``: ``nbgrader autograde <a> --force``, one process, serial, no sandbox (what
   ``make autograde`` runs, without its ``generate_assignment`` step);
 - ``fnngrade, 1 worker`` and ``fnngrade, 2 workers``: ``python -m fnngrade autograde <a>
-  --workers N`` (sandboxed), end to end: checking the assignment's registration, starting the
-  workers, merging into the gradebook. 2 workers against 1 is the parallel scaling; 1 worker
-  against plain nbgrader is fnngrade's own cost per submission;
-- the sandbox's overhead: ``fnngrade --workers 1`` with and without ``--unsandboxed`` on the
-  first ``--overhead-n`` submissions; overhead per submission = difference / count; the same
-  for the remote checker (``--tests-in-kernel`` runs the tests in the student's kernel instead).
+  --workers N`` (sandboxed; a local Dask cluster of N worker processes), end to end: starting
+  the cluster and the workers, checking the assignment's registration, merging into the
+  gradebook. 2 workers against 1 is the parallel scaling; 1 worker against plain nbgrader is
+  fnngrade's own cost per submission;
+- ``Dask cluster on loopback``: a ``dask scheduler`` and two ``dask worker --nthreads 1``
+  processes started by the benchmark before the clock starts (as a running cluster would be),
+  then ``python -m fnngrade autograde <a> --scheduler tcp://127.0.0.1:PORT``;
+- with ``--overhead-n K``: the sandbox's overhead (``fnngrade --workers 1`` with and without
+  ``--unsandboxed`` on the first K submissions; overhead per submission = difference / K), the
+  same for the remote checker (``--tests-in-kernel``) and for the prestarted kernels
+  (``--no-prestart``).
 
-Each figure is one run on this machine (wall clock); throughput is submissions per minute. The
-table and the exact command are written between the ``bench:begin``/``bench:end`` markers of
+Where a submission's time goes is read from the ``phases`` of the 1-worker run's state files
+(medians over the submissions that ran a kernel). ``--runs R`` repeats everything R times;
+every ratio is taken within one run (the machine may be shared), and their spread is reported.
+The table and the exact command are written between the ``bench:begin``/``bench:end`` markers of
 ``benchmarks/README.md``.
 
 Usage::
 
-    python benchmarks/bench_grading.py            # 40 submissions
+    python benchmarks/bench_grading.py --runs 3        # 40 submissions, three runs
     python benchmarks/bench_grading.py --n 12 --overhead-n 4 --no-write
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
+import statistics
 import shutil
 import subprocess
 import sys
@@ -89,65 +99,180 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     return dt
 
 
+def load() -> str:
+    return "{:.1f}".format(os.getloadavg()[0])
+
+
+class LoopbackCluster:
+    """``dask scheduler`` and ``n`` ``dask worker`` processes on 127.0.0.1."""
+
+    def __init__(self, where: Path, env: dict, n: int = 2):
+        bindir = Path(sys.executable).parent
+        self.procs = []
+        sched_file = where / "scheduler.json"
+        log = open(where / "cluster.log", "wb")
+        self.procs.append(subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                            "--no-dashboard", "--scheduler-file", str(sched_file)],
+                                           cwd=where, env=env, stdout=log, stderr=log))
+        deadline = time.monotonic() + 120
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        self.address = json.loads(sched_file.read_text())["address"]
+        for k in range(n):
+            self.procs.append(subprocess.Popen([str(bindir / "dask"), "worker", self.address, "--nthreads", "1",
+                                                "--no-nanny", "--memory-limit", "0", "--no-dashboard",
+                                                "--name", f"bench-{k}", "--local-directory", str(where)],
+                                               cwd=where, env=env, stdout=log, stderr=log))
+        from distributed import Client
+
+        with Client(self.address, timeout=120) as c:
+            c.wait_for_workers(n, timeout=120)
+
+    def close(self) -> None:
+        for p in reversed(self.procs):
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+PHASE_NAMES = {
+    "wait_for_prestart": "waiting for the prestarted kernel",
+    "kernel_launch": "kernel start in the jail (not prestarted)",
+    "kernel_ready": "connecting to the kernel, filling its working folder",
+    "cells": "running the cells (answers in the kernel, tests in the checker)",
+    "nbgrader": "nbgrader's whole Autograde (includes the two rows above)",
+    "prestart_overlapped": "prestart: jailed kernel + imports (overlapped with the previous submission)",
+}
+
+
+def phases(root: Path, assignment: str) -> dict[str, float]:
+    per: dict[str, list[float]] = {}
+    seconds = []
+    for f in (root / "grading" / ".fnngrade" / assignment / "state").glob("*.json"):
+        r = json.loads(f.read_text())
+        ph = r.get("phases") or {}
+        if "nbgrader" not in ph:
+            continue
+        seconds.append(r["seconds"])
+        for k, v in ph.items():
+            per.setdefault(k, []).append(v)
+    out = {k: statistics.median(v) for k, v in per.items()}
+    if seconds:
+        out["seconds"] = statistics.median(seconds)
+    return out
+
+
+def one_run(tmp: Path, a: str, args, env_note: list[str]) -> dict:
+    fg_cmd = [sys.executable, "-m", "fnngrade", "autograde", a, "--timeout", str(args.timeout), "--no-progress"]
+    out: dict = {"load": [load()]}
+    plain = fresh_copy(tmp / "base", tmp / "plain")
+    out["plain"] = timed([sys.executable, "-m", "nbgrader", "autograde", a, "--force", "--log-level=WARN"],
+                         plain.root, plain.env)
+    out["load"].append(load())
+    one = fresh_copy(tmp / "base", tmp / "one")
+    out["one"] = timed(fg_cmd + ["--workers", "1"], one.root, one.env)
+    out["phases"] = phases(one.root, a)
+    out["load"].append(load())
+    par = fresh_copy(tmp / "base", tmp / "par")
+    out["two"] = timed(fg_cmd + ["--workers", "2"], par.root, par.env)
+    out["load"].append(load())
+    dk = fresh_copy(tmp / "base", tmp / "dask")
+    (tmp / "cluster").mkdir()
+    cluster = LoopbackCluster(tmp / "cluster", dk.env, 2)
+    try:
+        out["dask"] = timed(fg_cmd + ["--scheduler", cluster.address], dk.root, dk.env)
+    finally:
+        cluster.close()
+    out["load"].append(load())
+    k = min(args.overhead_n, args.n)
+    if k:
+        only = [x for s in range(k) for x in ("--student", f"student-{s:03d}")]
+        for key, extra in (("sb", []), ("ub", ["--unsandboxed"]), ("ng", ["--tests-in-kernel"]),
+                           ("np", ["--no-prestart"])):
+            c = fresh_copy(tmp / "base", tmp / key)
+            out[key] = timed(fg_cmd + ["--workers", "1", *extra, *only], c.root, c.env)
+    for d in ("plain", "one", "par", "dask", "cluster", "sb", "ub", "ng", "np"):
+        shutil.rmtree(tmp / d, ignore_errors=True)
+    return out
+
+
+def spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}×"
+    return f"{statistics.median(values):.2f}× (runs: {', '.join(f'{v:.2f}' for v in values)}; " \
+           f"spread {min(values):.2f}–{max(values):.2f})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--assignment", default="01-neuron-activations")
     ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--overhead-n", type=int, default=8)
+    ap.add_argument("--overhead-n", type=int, default=0)
     ap.add_argument("--timeout", type=int, default=30)
+    ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     a = args.assignment
+    runs = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         base = make_course(tmp / "base", a, args.n, args.timeout)
         # the release above registered the assignment in the base gradebook, which every copy keeps
         del base
-        plain = fresh_copy(tmp / "base", tmp / "plain")
-        t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", a, "--force", "--log-level=WARN"],
-                        plain.root, plain.env)
-        fg_cmd = [sys.executable, "-m", "fnngrade", "autograde", a, "--timeout", str(args.timeout), "--no-progress"]
-        one = fresh_copy(tmp / "base", tmp / "one")
-        t_one = timed(fg_cmd + ["--workers", "1"], one.root, one.env)
-        par = fresh_copy(tmp / "base", tmp / "par")
-        t_par = timed(fg_cmd + ["--workers", "2"], par.root, par.env)
-        k = min(args.overhead_n, args.n)
-        only = [x for s in range(k) for x in ("--student", f"student-{s:03d}")]
-        sb = fresh_copy(tmp / "base", tmp / "sb")
-        t_sb = timed(fg_cmd + ["--workers", "1", *only], sb.root, sb.env)
-        ub = fresh_copy(tmp / "base", tmp / "ub")
-        t_ub = timed(fg_cmd + ["--workers", "1", "--unsandboxed", *only], ub.root, ub.env)
-        ng = fresh_copy(tmp / "base", tmp / "ng")
-        t_ng = timed(fg_cmd + ["--workers", "1", "--tests-in-kernel", *only], ng.root, ng.env)
+        for r in range(args.runs):
+            runs.append(one_run(tmp, a, args, []))
+            print(f"run {r + 1}: " + json.dumps({k: v for k, v in runs[-1].items() if k != "phases"}), flush=True)
     n = args.n
-    rows = [
-        ("plain `nbgrader autograde` (serial, unsandboxed)", t_plain, n),
-        ("`python -m fnngrade autograde --workers 1` (sandboxed)", t_one, n),
-        ("`python -m fnngrade autograde --workers 2` (sandboxed)", t_par, n),
-    ]
+    k = min(args.overhead_n, n)
     lines = [
-        f"Measured by `python benchmarks/bench_grading.py --n {n} --overhead-n {k} --timeout {args.timeout}` "
-        f"on {os.cpu_count()} cores ({time.strftime('%Y-%m-%d')}), {n} submissions of `{a}` "
-        "(a third perfect, a third blank, a third with one mistake), one run each:",
+        f"Measured by `python benchmarks/bench_grading.py --n {n} --runs {args.runs} --timeout {args.timeout}"
+        + (f" --overhead-n {k}" if k else "") + f"` on {os.cpu_count()} cores ({time.strftime('%Y-%m-%d')}), "
+        f"{n} submissions of `{a}` (a third perfect, a third blank, a third with one mistake); "
+        "wall time of each contestant, one column per run (load average before each run's contestants: "
+        + "; ".join("/".join(r["load"]) for r in runs) + "):",
         "",
-        "| grader | wall time (s) | submissions / min |",
-        "|---|---:|---:|",
+        "| grader | " + " | ".join(f"run {i + 1} (s)" for i in range(len(runs))) + " | submissions / min (median) |",
+        "|---|" + "---:|" * len(runs) + "---:|",
     ]
-    for label, t, m in rows:
-        lines.append(f"| {label} | {t:.1f} | {60 * m / t:.1f} |")
-    ratio = t_plain / t_par
-    over = (t_sb - t_ub) / k
+    for label, key in (("plain `nbgrader autograde` (serial, unsandboxed)", "plain"),
+                       ("`fnngrade autograde --workers 1` (local Dask cluster, sandboxed)", "one"),
+                       ("`fnngrade autograde --workers 2` (local Dask cluster, sandboxed)", "two"),
+                       ("`fnngrade autograde --scheduler tcp://127.0.0.1:…` (Dask scheduler + 2 workers on loopback, "
+                        "already running)", "dask")):
+        ts = [r[key] for r in runs]
+        lines.append(f"| {label} | " + " | ".join(f"{t:.1f}" for t in ts) + f" | {60 * n / statistics.median(ts):.1f} |")
     lines += [
         "",
-        f"Speed-up of fnngrade on 2 workers over plain nbgrader: **{ratio:.2f}×** (target ≥ 1.8×; fnngrade's time "
-        "includes starting its workers and checking the gradebook's copy of the assignment). "
-        f"Scaling of fnngrade from 1 to 2 workers: **{t_one / t_par:.2f}×**; fnngrade on 1 worker against plain "
-        f"nbgrader: **{t_plain / t_one:.2f}×**.",
+        "Ratios, each within one run (median, every run, spread):",
         "",
-        f"Sandbox overhead: {k} submissions on 1 worker took {t_sb:.1f} s sandboxed and {t_ub:.1f} s with "
-        f"`--unsandboxed`: **{over:+.2f} s per submission**. The remote checker: {t_ng:.1f} s with "
-        f"`--tests-in-kernel`, **{(t_sb - t_ng) / k:+.2f} s per submission**.",
+        f"- fnngrade on 1 worker against plain nbgrader: **{spread([r['plain'] / r['one'] for r in runs])}** "
+        "(target ≥ 1.0×)",
+        f"- fnngrade on 2 workers against plain nbgrader: **{spread([r['plain'] / r['two'] for r in runs])}** "
+        "(target ≥ 1.8×)",
+        f"- scaling of fnngrade from 1 to 2 local workers: {spread([r['one'] / r['two'] for r in runs])}",
+        f"- the loopback Dask cluster (2 workers) against plain nbgrader: "
+        f"{spread([r['plain'] / r['dask'] for r in runs])}; against the local 1-worker run: "
+        f"{spread([r['one'] / r['dask'] for r in runs])}",
     ]
+    ph = runs[-1]["phases"]
+    if ph:
+        lines += ["", f"Where a submission's time goes (fnngrade on 1 worker, last run; median seconds over the "
+                      f"submissions that ran a kernel; a whole submission took {ph.get('seconds', 0):.2f} s in the "
+                      "worker):", "", "| phase | median (s) |", "|---|---:|"]
+        for key, label in PHASE_NAMES.items():
+            if key in ph:
+                lines.append(f"| {label} | {ph[key]:.2f} |")
+    if k:
+        r = runs[-1]
+        lines += ["", f"Overheads (last run, {k} submissions on 1 worker): sandboxed {r['sb']:.1f} s, "
+                      f"`--unsandboxed` {r['ub']:.1f} s (**{(r['sb'] - r['ub']) / k:+.2f} s per submission**), "
+                      f"`--tests-in-kernel` {r['ng']:.1f} s (the remote checker: **{(r['sb'] - r['ng']) / k:+.2f} s "
+                      f"per submission**), `--no-prestart` {r['np']:.1f} s (prestarting saves "
+                      f"**{(r['np'] - r['sb']) / k:+.2f} s per submission**)."]
     table = "\n".join(lines)
     print(table)
     if not args.no_write and FRAGMENT.exists():
