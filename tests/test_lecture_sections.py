@@ -135,3 +135,24 @@ def test_every_widget_cell_also_stores_a_static_view(path):
             f"{path.name}, cell {i}: stores the text 'interactive(children=(...' that shows until the cell runs; "
             "use fnnlib.plot.explorer"
         )
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.name for p in LECTURES])
+def test_every_figure_is_stored_at_twice_its_displayed_size(path):
+    """fnnlib.plot.use_course_style() in the first cell makes the inline backend store retina PNGs."""
+    import base64
+    import struct
+
+    nb = _read(path)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if not png:
+                continue
+            raw = base64.b64decode(png)
+            width = struct.unpack(">I", raw[16:20])[0]  # the IHDR chunk: width, then height
+            shown = out.get("metadata", {}).get("image/png", {}).get("width")
+            assert shown and abs(2 * shown - width) <= 1, (
+                f"{path.name}, cell {i}: a {width}-pixel PNG displayed at width {shown}; call "
+                "fplot.use_course_style() in the first cell so figures are stored at 2x (retina)"
+            )
