@@ -49,6 +49,7 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -1213,3 +1214,46 @@ def get(name: str) -> Activation:
     ValueError: get: unknown activation 'sigmod'. Known: 'logistic', 'sigmoid', 'tanh', ...
     """
     return ACTIVATIONS[check_choice(name, ACTIVATIONS, "activation", "get")]
+
+
+def _parse_activation(spec: Any, func: str, where: str = "", *, allow_softmax: bool = True) -> tuple[str, dict[str, Any]]:
+    """One activation spec, a name or a pair ``(name, params)``: return ``(name, params)`` checked.
+
+    The same specs are accepted by :func:`fnnlib.network.forward` (in its list) and by
+    :class:`fnnlib.models.Dense` (and :func:`fnnlib.losses.squared_error_delta`): a name from :data:`ACTIVATIONS`
+    or ``"softmax"``, or a pair such as ``("leaky_relu", {"gamma": 0.1})`` whose
+    parameters are those of the activation function (checked here, once).
+    """
+    known = [*ACTIVATIONS, "softmax"] if allow_softmax else list(ACTIVATIONS)
+    listed = ", ".join(repr(k) for k in known)
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], Mapping):
+        name, kw = spec[0], dict(spec[1])
+    elif isinstance(spec, (tuple, list)):
+        raise ValueError(
+            f"{func}: activation {spec!r}{where} is not a name or a pair (name, params); expected e.g. 'relu' "
+            "or ('leaky_relu', {'gamma': 0.1}), the parameters as a dict."
+        )
+    else:
+        name, kw = spec, {}
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(f"{func}: unknown activation {name!r}{where}. Known: {listed}.")
+    if not kw:
+        return name, kw
+    if name == "softmax":
+        raise ValueError(f"{func}: softmax takes no parameters, got {kw!r}{where}. Use 'softmax' alone.")
+    f = ACTIVATIONS[name].f
+    accepted = [p for p in inspect.signature(f).parameters if p != "z"]
+    unknown = [k for k in kw if k not in accepted]
+    if unknown:
+        got = ", ".join(repr(k) for k in unknown)
+        if accepted:
+            hint = f"it takes {', '.join(repr(p) for p in accepted)}, e.g. ({name!r}, {{{accepted[0]!r}: 0.1}})"
+        else:
+            hint = f"it takes no parameters: pass {name!r} alone"
+        raise ValueError(f"{func}: activation {name!r}{where} got the unknown parameter(s) {got}; {hint}.")
+    if all(np.ndim(v) == 0 for v in kw.values()):  # per-neuron arrays (prelu) are checked against z when used
+        try:
+            f(np.zeros(1), **kw)  # the function checks its parameters' values (a single real number, ...)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{func}: activation {name!r}{where} with parameters {kw!r}: {exc}") from None
+    return name, kw

@@ -616,17 +616,13 @@ def squared_error(y_hat: ArrayLike, y: ArrayLike, reduction: Reduction = "mean")
 
 
 def _resolve_activation(activation: Any, func: str) -> tuple[str, Callable[..., Any], Callable[..., Any], dict]:
-    """Accept an activation name or a (name, params) pair; return (name, f, df, params)."""
-    if isinstance(activation, tuple) and len(activation) == 2 and isinstance(activation[1], Mapping):
-        name, kw = activation[0], dict(activation[1])
-    else:
-        name, kw = activation, {}
-    if name == "softmax":
+    """Accept an activation name or a (name, params) pair, as network.forward does; return (name, f, df, params)."""
+    if activation == "softmax" or (isinstance(activation, (tuple, list)) and tuple(activation[:1]) == ("softmax",)):
         raise ValueError(
             f"{func}: a softmax output is only supported with the softmax_cross_entropy loss (its "
             "δ = ŷ − y needs no Jacobian); with squared error use an elementwise output activation."
         )
-    check_choice(name, list(_activations.ACTIVATIONS), "activation", func)
+    name, kw = _activations._parse_activation(activation, func, allow_softmax=False)
     act = _activations.ACTIVATIONS[name]
     return name, act.f, act.df, kw
 

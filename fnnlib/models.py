@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from fnnlib import activations as _activations
 from fnnlib import losses as _losses
 from fnnlib import network as _network
 from fnnlib._progress import progress_bar
@@ -459,7 +460,7 @@ class Dense:
                  input_dim: int | None = None, init: str = "xavier") -> None:
         self.units = check_positive_int(units, "units", "Dense")
         act = "identity" if activation is None else activation
-        name, params = _network._parse_activation(act, "Dense")
+        name, params = _activations._parse_activation(act, "Dense")
         #: the spec as given: a name, or (name, params) when the activation has parameters
         self.activation: str | tuple[str, dict[str, Any]] = (name, params) if params else name
         #: the activation's name alone ("leaky_relu" for ("leaky_relu", {"gamma": 0.1}))
