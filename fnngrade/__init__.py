@@ -73,33 +73,32 @@ States
     (``merged: false``, said in the summary), merged by the next run; a full disk stops the batch
     with exit status 3, everything recorded so far kept.
 
-Parallel
-    ``--workers N`` (default: the number of cores) long-lived workers, each with its own course
-    root under ``grading/.fnngrade/<assignment>/workers@<host>-*/wK/`` (a copy of ``nbgrader_config.py``,
-    the assignment source and its own SQLite gradebook), so kernels and databases never collide;
-    results are merged into the course gradebook (``--db URL``; SQLite or PostgreSQL) one
-    submission at a time through :class:`nbgrader.api.Gradebook`, by a thread of their own. A
-    worker that hangs past the submission budget plus 90 s is killed and replaced. At the end a
-    table per state and per test is printed and written to ``grading/summary-<assignment>.csv``
-    (one row per submission: ``grading/states-<assignment>.csv``).
+Parallel, on Dask
+    One task per submission on a Dask cluster (:mod:`fnngrade.engine`): by default a local cluster
+    of ``--workers N`` processes (default: the number of cores), or a running cluster given with
+    ``--scheduler tcp://host:8786`` whose workers were started on other hosts with ``dask worker
+    ... --nthreads 1``. Each Dask worker process owns one fnngrade worker (:mod:`fnngrade.worker`),
+    with its own course root under ``grading/.fnngrade/<assignment>/workers@<host>-*/w0/`` (a copy
+    of ``nbgrader_config.py``, the assignment source and a SQLite gradebook holding the
+    assignment's definition), two leased kernel uids and its jailed kernels; it starts the next
+    submission's kernel (imports done) while the current one runs. The task reads that worker's
+    signed answer and returns it, with the autograded files as bytes, signed with the run's secret;
+    the client checks it and is the only writer: state files, ``grading/autograded/`` and the
+    course gradebook (``--db URL``; SQLite or PostgreSQL), merged one submission at a time by a
+    thread of its own as results arrive. A worker that hangs past the submission budget plus 90 s
+    is killed and replaced; a Dask worker that dies has its task run again elsewhere, and each
+    submission is recorded once. At the end a table per state and per test is printed and
+    written to ``grading/summary-<assignment>.csv`` (one row per submission:
+    ``grading/states-<assignment>.csv``).
 
 Several hosts
-    Give every host the same course root contents (``nbgrader_config.py``, ``solutions/<a>/`` and
-    the collected ``grading/submitted/``, e.g. on a shared or rsynced folder) and the same
-    PostgreSQL gradebook, and run shard ``i`` of ``n`` on host ``i``::
-
-        host1$ python -m fnngrade autograde 01-neuron-activations --shard 1/3 --db postgresql://grader@db/fnn
-        host2$ python -m fnngrade autograde 01-neuron-activations --shard 2/3 --db postgresql://grader@db/fnn
-        host3$ python -m fnngrade autograde 01-neuron-activations --shard 3/3 --db postgresql://grader@db/fnn
-
-    A student belongs to shard ``crc32(student_id) % n + 1``, computed from the id alone, so the
-    hosts agree without talking to each other and every submission is graded exactly once. Each
-    host registers the assignment in the database (``nbgrader generate_assignment``, idempotent)
-    and merges only its own students; start one host a few seconds before the others the first
-    time, so that the assignment's rows are created once. State files and autograded notebooks
-    stay on each host (copy ``grading/autograded/`` back for feedback); the gradebook holds all
-    scores, and ``nbgrader export`` on any host exports the whole class. PostgreSQL needs a driver
-    for SQLAlchemy in the venv: ``psycopg`` (pip package ``psycopg[binary]``, in the test extras).
+    Give every grading host the course files at the same path (``nbgrader_config.py``,
+    ``solutions/<a>/`` and the collected ``grading/submitted/``, e.g. on a shared or rsynced
+    folder; or ``FNNGRADE_COURSE_ROOT`` in the worker's environment), root, bwrap and the venv,
+    and start ``dask worker tcp://sched:8786 --nworkers <cores> --nthreads 1 --memory-limit 0``
+    there; then run ``python -m fnngrade autograde <a> --scheduler tcp://sched:8786`` where the
+    gradebook is. Hosts may join during a batch. PostgreSQL needs a driver for SQLAlchemy in the
+    venv: ``psycopg`` (pip package ``psycopg[binary]``, in the instructor tools).
 """
 
-__all__ = ["grader", "preprocessors", "sandbox", "gradebook", "worker", "remote", "agent", "files"]
+__all__ = ["grader", "engine", "preprocessors", "sandbox", "gradebook", "worker", "remote", "agent", "files"]
