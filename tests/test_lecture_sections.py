@@ -156,3 +156,17 @@ def test_every_figure_is_stored_at_twice_its_displayed_size(path):
                 f"{path.name}, cell {i}: a {width}-pixel PNG displayed at width {shown}; call "
                 "fplot.use_course_style() in the first cell so figures are stored at 2x (retina)"
             )
+
+
+@pytest.mark.parametrize("path", _params())
+def test_sections_in_order_summary_assignment_quiz_reading(path):
+    """The end of a lecture: Summary, the Assignment pointer, Check your understanding, Further reading."""
+    nb = _read(path)
+    found = {}
+    for title in ("Summary", "Assignment", "Check your understanding", "Further reading"):
+        pattern = re.compile(rf"^##\s+(\d+\.?\s+)?{title}\b", re.M)
+        hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and pattern.search(c.source)]
+        assert hits, f"{path.name}: no '## {title}' section"
+        found[title] = hits[0]
+    order = sorted(found, key=found.get)
+    assert order == list(found), f"{path.name}: sections in the order {order}; expected {list(found)}"
