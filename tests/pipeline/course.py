@@ -270,6 +270,15 @@ class Course:
         )
         return cls(root, assignment, db_url, env)
 
+    @classmethod
+    def from_release(cls, root: Path, assignment: str, release: "Course", *, cell_timeout: int = 30) -> "Course":
+        """A course root like :meth:`create`, with the release and the gradebook (the assignment
+        registered, no submissions) copied from ``release`` (see :func:`shared_release`)."""
+        course = cls.create(root, assignment, cell_timeout=cell_timeout)
+        shutil.copytree(release.root / "exercises" / assignment, root / "exercises" / assignment)
+        shutil.copy(release.root / "grading" / "gradebook.db", root / "grading" / "gradebook.db")
+        return course
+
     def nbgrader(self, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
         proc = subprocess.run(
             [*NBGRADER, *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
@@ -321,6 +330,26 @@ class Course:
             with open(folder / name, mode) as fh:
                 fh.write(content)
         return folder
+
+
+def shared_release(assignment: str, tmp_path_factory) -> "Course":
+    """A course root in which ``nbgrader generate_assignment`` ran once for this test session: its
+    ``exercises/<assignment>`` and its gradebook (the assignment registered). Made by the first test
+    that asks, on whichever xdist worker, under a lock; later ones reuse it (:meth:`Course.from_release`)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the session's workers
+    root = base / "shared-releases" / assignment
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f"{assignment}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        course = Course.create(root, assignment) if not (root / "done").exists() else None
+        if course is not None:
+            course.release()
+            (root / "done").write_text("")
+    return Course(root, assignment, f"sqlite:///{root / 'grading' / 'gradebook.db'}")
 
 
 def fill_answers(release_nb, source_nb):

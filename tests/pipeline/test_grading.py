@@ -140,8 +140,9 @@ def _pack(occupied: list[set[str]]) -> list[list[int]]:
 def graded(request, tmp_path_factory):
     """Run the class through nbgrader once per assignment; yield what the checks need."""
     assignment = request.param
-    course = C.Course.create(tmp_path_factory.mktemp(assignment), assignment, cell_timeout=CELL_TIMEOUT)
-    release = course.release()
+    course = C.Course.from_release(tmp_path_factory.mktemp(assignment), assignment,
+                                   C.shared_release(assignment, tmp_path_factory), cell_timeout=CELL_TIMEOUT)
+    release = course.root / "exercises" / assignment
     notebooks = C.notebooks(release)
     assert notebooks, f"the release of {assignment} holds no notebook"
     sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in notebooks}
@@ -202,6 +203,19 @@ def graded(request, tmp_path_factory):
                             *[f"--student={s}" for s in again])
     rescored = {s: _read_scores(course, assignment, sources, s) for s in again}
 
+    # Written answers scored by hand, as a grader does in the Formgrader (full marks for the perfect
+    # student), before feedback is generated: its feedback must show the new total.
+    manual = [
+        (name[: -len(".ipynb")], C.grade_id(c), C.points(c))
+        for name, nb in sources.items() for c in nb.cells if C.is_manual(c)
+    ]
+    with Gradebook(course.db_url) as gb:
+        for notebook, gid, pts in manual:
+            gb.find_grade(gid, notebook, assignment, "perfect").manual_score = pts
+        gb.db.commit()
+        sub = gb.find_submission(assignment, "perfect")
+        manual_total = (sub.score, sub.max_score)
+
     # Feedback, as students get it back (checked for leaks with test_leaks.py's rules), for everyone
     # whose notebook holds no model answer, for the perfect one, and for enough wrong ones that every
     # test that some mistake fails shows its failure (tracebacks are where hidden lines could leak).
@@ -237,6 +251,7 @@ def graded(request, tmp_path_factory):
         "regraded": rescored,
         "regrade_log": proc2.stdout + proc2.stderr,
         "feedback_log": fb.stdout + fb.stderr,
+        "manual_total": manual_total,
         "feedback_returncode": fb.returncode,
     }
 
@@ -383,12 +398,13 @@ def test_every_submission_ends_in_the_state_it_should(graded):
     assert not wrong, wrong
 
 
-def test_plain_nbgrader_still_grades_the_notebooks(tmp_path):
+def test_plain_nbgrader_still_grades_the_notebooks(tmp_path, tmp_path_factory):
     """nbgrader's own autograde (tests in the kernel) gives the perfect submission every point and
     the blank none: the notebooks work with and without fnngrade. One assignment is enough."""
     assignment = ASSIGNMENTS[1] if len(ASSIGNMENTS) > 1 else ASSIGNMENTS[0]
-    course = C.Course.create(tmp_path / assignment, assignment, cell_timeout=60)
-    release = course.release()
+    course = C.Course.from_release(tmp_path / assignment, assignment, C.shared_release(assignment, tmp_path_factory),
+                                   cell_timeout=60)
+    release = course.root / "exercises" / assignment
     sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in C.notebooks(release)}
     released = {p.name: C.read(p) for p in C.notebooks(release)}
     course.submit("perfect", {n: C.dumps(C.fill_answers(released[n], sources[n])) for n in released})
@@ -401,23 +417,15 @@ def test_plain_nbgrader_still_grades_the_notebooks(tmp_path):
 
 
 def test_manual_grades_feedback_and_export(graded):
+    """Full manual marks (given in the fixture, through the gradebook API as the Formgrader does)
+    make the perfect submission's total its maximum; its feedback shows that total; the CSV export
+    has it."""
     course, a = graded["course"], graded["assignment"]
-    manual = [
-        (name[: -len(".ipynb")], C.grade_id(c), C.points(c))
-        for name, nb in graded["sources"].items() for c in nb.cells if C.is_manual(c)
-    ]
-    with Gradebook(course.db_url) as gb:
-        for notebook, gid, pts in manual:  # what a grader does in formgrader: full marks here
-            g = gb.find_grade(gid, notebook, a, "perfect")
-            g.manual_score = pts
-        gb.db.commit()
-        total = gb.find_submission(a, "perfect").score
-        max_score = gb.find_submission(a, "perfect").max_score
+    total, max_score = graded["manual_total"]
     assert total == max_score, f"perfect submission with full manual marks scores {total}/{max_score}"
 
-    course.nbgrader("generate_feedback", a, "--force", "--student=perfect")
     html = list((course.root / "grading" / "feedback" / "perfect" / a).glob("*.html"))
-    assert html, "no feedback HTML was generated"
+    assert html, f"no feedback HTML was generated\n{graded['feedback_log'][-3000:]}"
     text = html[0].read_text()
     assert f"{total:g}" in text or f"{total}" in text, "the feedback does not show the score"
 
