@@ -260,7 +260,13 @@ class GradingHost:
         if w.proc.poll() is not None:  # died between tasks: replace it before the job
             w.kill()
             w.spawn()
-        w.send({k: job[k] for k in ("job", "token", "src", "student")}, None)
+        request = {k: job[k] for k in ("job", "token", "src", "student")}
+        try:
+            w.send(request, None)
+        except OSError:  # it died just now
+            w.kill()
+            w.spawn()
+            w.send(request, None)
         res = None
         while res is None:
             readable, _, _ = select.select([w.reader.fd], [], [], 0.5)
@@ -415,7 +421,6 @@ def open_cluster(n: int, scheduler: str | None, security=None):
     import logging
 
     dask.config.set({"distributed.scheduler.allowed-failures": 2,
-                     "distributed.worker.daemon": False,
                      "distributed.admin.tick.limit": "1h",
                      "distributed.scheduler.work-stealing": True})
     if scheduler:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-__all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "nbgrader_env",
+__all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "Writer", "nbgrader_env",
            "GradebookUnavailable", "retry"]
 
 
@@ -256,36 +256,74 @@ def merge_result(db_url: str, res: dict, *, wait: float = 60.0) -> None:
     retry(lambda: _merge(db_url, res), wait=wait, what="the course gradebook")
 
 
+class Writer:
+    """:func:`merge_result` for many results in a row, through ONE open gradebook connection
+    (opening nbgrader's ``Gradebook`` checks and creates its tables each time: most of a merge's
+    cost). After any failure the connection is closed and the next try opens a new one."""
+
+    def __init__(self, db_url: str):
+        self.db_url = db_url
+        self.gb: Gradebook | None = None
+
+    def merge(self, res: dict, *, wait: float = 60.0) -> None:
+        retry(lambda: self._once(res), wait=wait, what="the course gradebook")
+
+    def _once(self, res: dict) -> None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.gb is None:
+                self.gb = Gradebook(self.db_url)
+            try:
+                _merge_into(self.gb, res)
+            except BaseException:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        gb, self.gb = self.gb, None
+        if gb is not None:
+            try:
+                gb.db.rollback()
+            except Exception:
+                pass
+            try:
+                gb.close()
+            except Exception:
+                pass
+
+
 def _merge(db_url: str, res: dict) -> None:
     import warnings
 
     with warnings.catch_warnings():
         # nbgrader's add_submission triggers SQLAlchemy autoflush warnings that mean nothing here
         warnings.simplefilter("ignore")
-        _merge_quiet(db_url, res)
+        with Gradebook(db_url) as gb:
+            _merge_into(gb, res)
 
 
-def _merge_quiet(db_url: str, res: dict) -> None:
+def _merge_into(gb: Gradebook, res: dict) -> None:
     a, student = res["assignment"], res["student"]
-    with Gradebook(db_url) as gb:
-        gb.update_or_create_student(student)
-        try:
-            sub = gb.find_submission(a, student)
-        except MissingEntry:
-            sub = gb.add_submission(a, student)
-        if res.get("timestamp"):
-            sub.timestamp = dt.datetime.fromisoformat(res["timestamp"])
-        if not res.get("notebooks"):
-            _zero_all(gb, a, student)
-        for nbname, data in res.get("notebooks", {}).items():
-            for gid, g in data["grades"].items():
-                grade = gb.find_grade(gid, nbname, a, student)
-                grade.auto_score = g["auto_score"]
-                grade.needs_manual_grade = g["needs_manual_grade"]
-            for cid, text in data.get("comments", {}).items():
-                try:
-                    c = gb.find_comment(cid, nbname, a, student)
-                except MissingEntry:
-                    continue
-                c.auto_comment = text
-        gb.db.commit()
+    gb.update_or_create_student(student)
+    try:
+        sub = gb.find_submission(a, student)
+    except MissingEntry:
+        sub = gb.add_submission(a, student)
+    if res.get("timestamp"):
+        sub.timestamp = dt.datetime.fromisoformat(res["timestamp"])
+    if not res.get("notebooks"):
+        _zero_all(gb, a, student)
+    for nbname, data in res.get("notebooks", {}).items():
+        for gid, g in data["grades"].items():
+            grade = gb.find_grade(gid, nbname, a, student)
+            grade.auto_score = g["auto_score"]
+            grade.needs_manual_grade = g["needs_manual_grade"]
+        for cid, text in data.get("comments", {}).items():
+            try:
+                c = gb.find_comment(cid, nbname, a, student)
+            except MissingEntry:
+                continue
+            c.auto_comment = text
+    gb.db.commit()

@@ -486,28 +486,35 @@ class Merger(threading.Thread):
         self.blocked: str | None = None   # why merging stopped (the gradebook was unavailable)
         self.fatal: str | None = None
         self.merged = 0
+        self.writer = None
 
     def put(self, statefile: Path, res: dict) -> None:
         self.q.put((statefile, res))
 
     def run(self) -> None:
-        while True:
-            item = self.q.get()
-            try:
-                if item is None:
-                    return
-                self._one(*item)
-            finally:
-                self.q.task_done()
+        from .gradebook import Writer
+
+        self.writer = Writer(self.db_url)
+        try:
+            while True:
+                item = self.q.get()
+                try:
+                    if item is None:
+                        return
+                    self._one(*item)
+                finally:
+                    self.q.task_done()
+        finally:
+            self.writer.close()
 
     def _one(self, statefile: Path, res: dict) -> None:
-        from .gradebook import GradebookUnavailable, merge_result
+        from .gradebook import GradebookUnavailable
 
         if self.blocked or self.fatal:
             self.pending.append((statefile, res))
             return
         try:
-            merge_result(self.db_url, res, wait=self.wait)
+            self.writer.merge(res, wait=self.wait)
         except GradebookUnavailable as e:
             self.blocked = str(e)
             self._keep(statefile, res, str(e))
@@ -945,8 +952,9 @@ class _Run:
                     payload = fut.result()
                 except Exception as e:
                     name = type(e).__name__
-                    why = (f"the Dask workers grading it died {name == 'KilledWorker' and 'repeatedly' or ''}: {e}"
-                           if name == "KilledWorker" else f"the grading task failed: {name}: {e}")
+                    why = (f"every Dask worker that started grading it died (a host killed or out of memory; "
+                           f"distributed.scheduler.allowed-failures): {e}" if name == "KilledWorker" else
+                           f"the grading task failed: {name}: {e}")
                     self.record(merger, sub, {"state": "crashed", "reason": why[:2000], "notebooks": {}, "events": []})
                     bar.update(1)
                     continue
