@@ -1109,8 +1109,7 @@ class Sequential:
         best_loss, best_params, wait = math.inf, None, 0
         loop = _FitLoop([p["W"].shape for p in params], acts, loss, lam, opt, B, N)  # type: ignore[union-attr]
         loop.load(params, state)  # type: ignore[arg-type]
-        XT = np.ones((N, Xc.shape[0] + 1))  # rows [x; 1]ᵀ again: a shuffled mini-batch is a block of rows
-        XT[:, :-1] = Xc.T
+        XT = Xc.T  # the rows again (no copy): each epoch shuffles them into a buffer of rows [x; 1]ᵀ
         YT = np.ascontiguousarray(Y.T)
         bar = None
         if progress is True:
@@ -1432,7 +1431,7 @@ class _FitLoop:
         # per-epoch blocks of the output layer (fused softmax + cross-entropy)
         self.S_blocks, self.A_blocks, self.se_blocks = np.empty((K, C, B)), np.empty((K, C, B)), np.empty((K, B))
         self.S_rest, self.A_rest, self.se_rest = np.empty((C, rest)), np.empty((C, rest)), np.empty(rest)
-        self.XsT = np.empty((N, sizes[0] + 1))  # the shuffled rows [x; 1]ᵀ
+        self.XsT = np.ones((N, sizes[0] + 1))  # the shuffled rows [x; 1]ᵀ; the ones column is never written
         self.YsT = np.empty((N, C))
         self.true_s = np.empty(N, dtype=np.intp)
         self.state_flat: dict[str, Any] = {}
@@ -1488,16 +1487,16 @@ class _FitLoop:
     def epoch(self, XT: Array, YT: Array, true: NDArray[np.intp], perm: NDArray[np.intp] | None) -> tuple[float, int]:
         """One pass over the N training rows; returns (Σ over mini-batches of n_B · mean loss, # correct).
 
-        ``XT`` of shape (N, M_0 + 1) holds the rows [x; 1]ᵀ, ``YT`` (N, C) the targets.
+        ``XT`` of shape (N, M_0) holds the examples as rows, ``YT`` (N, C) the targets.
         """
         B, K, rest = self.B, self.K, self.rest
         XsT, YsT, true_s = self.XsT, self.YsT, self.true_s
         if perm is not None:
-            np.take(XT, perm, axis=0, out=XsT)
+            np.take(XT, perm, axis=0, out=XsT[:, :-1])  # the last column stays 1
             np.take(YT, perm, axis=0, out=YsT)
             np.take(true, perm, out=true_s)
         else:
-            XsT[...], YsT[...], true_s[...] = XT, YT, true
+            XsT[:, :-1], YsT[...], true_s[...] = XT, YT, true
         L, acts, kernels, fused, loss = self.L, self.acts, self.kernels, self.fused, self.loss
         W_augs, W_Ts, g_augs, theta, g = self.W_augs, self.W_Ts, self.g_augs, self.theta, self.g
         state, tmp, tmp2, decay = self.state_flat, self.tmp, self.tmp2, self.decay
