@@ -92,9 +92,11 @@ test: $(TEST_STAMP) $(KERNEL_JSON)
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env \
 		--doctest-modules fnnlib tests lectures solutions
 
+# The edit loop (about a minute): the library, its doctests and the notebooks' static checks;
+# not the tests marked `heavy` (tests/conftest.py: grading, nbgrader, browsers, the site build).
 test-fast: $(TEST_STAMP) $(KERNEL_JSON)
-	@echo "==> library tests and doctests only (no notebooks, no nbgrader)"
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules fnnlib tests -m "not pipeline" --ignore=tests/pipeline
+	@echo "==> library tests, doctests and static notebook checks (no nbval, no grading, no browser): make test runs everything"
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules fnnlib tests -m "not heavy"
 
 lectures: $(STAMP)
 	@echo "==> executing every lecture in place (outputs stored, no timing metadata)"

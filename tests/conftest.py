@@ -140,3 +140,16 @@ def pytest_xdist_make_scheduler(config, log):
             return scope
 
     return CourseScheduling(config, log)
+
+
+# ------------------------------------------------------------------------------ make test-fast
+# Tests that start graders, nbgrader, JupyterLab, a browser or a Sphinx build: marked `heavy`, so
+# that `make test-fast` (-m "not heavy") keeps to the library, the doctests and static checks.
+HEAVY = ("tests/grader/", "tests/pipeline/", "tests/test_browser.py", "tests/test_exchange.py",
+         "tests/test_site.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.heavy)
