@@ -31,7 +31,6 @@ import copy
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -362,23 +361,37 @@ def stage(dest: Path) -> list[Unit]:
     return us
 
 
-def sphinx_command(src: Path, out: Path, *, quiet: bool = True) -> list[str]:
-    """The sphinx-build command line: the course's configuration, a full build, warnings are errors."""
-    return [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", "-c", str(CONF_DIR),
-            "-d", str(src / ".doctrees"), str(src), str(out)] + (["-q"] if quiet else [])
+def sphinx_args(src: Path, out: Path, *, quiet: bool = True) -> list[str]:
+    """sphinx-build's arguments: the course's configuration, a full build, warnings are errors."""
+    return ["-W", "--keep-going", "-E", "-b", "html", "-c", str(CONF_DIR), "-d", str(src / ".doctrees"),
+            str(src), str(out)] + (["-q"] if quiet else [])
 
 
 def sphinx_build(src: Path, out: Path, *, quiet: bool = True) -> str:
-    """Run Sphinx on staged sources with the course's configuration; warnings are errors.
+    """Run Sphinx (in this process: no second start-up and imports) on staged sources with the
+    course's configuration; warnings are errors.
 
-    Returns Sphinx's stderr; raises SiteError with the warnings when the build warns or fails."""
-    cmd = sphinx_command(src, out, quiet=quiet)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SiteError(f"sphinx-build failed (exit {proc.returncode}); warnings are errors here:\n"
-                        f"{proc.stderr.strip()}\n{proc.stdout.strip()[-3000:]}\n"
-                        f"(sources staged in {src}; command: {' '.join(cmd)})")
-    return proc.stderr
+    Returns Sphinx's warnings output; raises SiteError with the warnings when the build warns or fails."""
+    import contextlib
+    import io
+    import warnings
+
+    from sphinx.cmd.build import build_main
+
+    args = sphinx_args(src, out, quiet=quiet)
+    err, log = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(log if quiet else sys.stdout), \
+            warnings.catch_warnings():
+        # the theme's use of Sphinx APIs due to change (Python deprecation warnings, not the site's problem;
+        # Sphinx's own warnings about the pages are errors through -W)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        status = build_main(args)
+    if status != 0:
+        raise SiteError(f"sphinx-build failed (exit {status}); warnings are errors here:\n"
+                        f"{err.getvalue().strip()}\n{log.getvalue().strip()[-3000:]}\n"
+                        f"(sources staged in {src}; command: sphinx-build {' '.join(args)})")
+    return err.getvalue()
 
 
 def build(out: Path = DEFAULT_OUT, *, quiet: bool = True) -> dict:
