@@ -203,7 +203,7 @@ def stage_notebook(src: Path, staged: str, stage: Path, kind: str) -> None:
         if cell.cell_type == "markdown":
             cell.source = rewrite_links(cell.source, repo_path, staged, stage)
         if cell.cell_type == "code":
-            cell.outputs = [_static_output(o) for o in cell.get("outputs", [])]
+            cell.outputs = _static_outputs(cell.get("outputs", []))
         if kind == "assignment":
             _label(cell)
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
@@ -220,13 +220,24 @@ def stage_notebook(src: Path, staged: str, stage: Path, kind: str) -> None:
     nbformat.write(nb, str(dest))
 
 
-def _static_output(out):
-    """An output as the website shows it: a widget without a stored figure or HTML says so."""
-    data = out.get("data", {})
-    if WIDGET_VIEW in data and not (set(data) - {WIDGET_VIEW, "text/plain"}):
-        out = copy.deepcopy(out)
-        out["data"] = {"text/html": WIDGET_NOTE}
-    return out
+PROGRESS_BAR = re.compile(r"\d+%\|")
+
+
+def _static_outputs(outputs: list) -> list:
+    """Outputs as the website shows them. A widget's view is never rendered (conf.py): an output
+    with a stored figure or HTML shows that; a progress bar (tqdm's widget, whose stored text is its
+    first frame, "0%|") is left out, since the run's results are printed beside it; any other widget
+    says that it needs a running notebook."""
+    shown = []
+    for out in outputs:
+        data = out.get("data", {})
+        if WIDGET_VIEW in data and not (set(data) - {WIDGET_VIEW, "text/plain"}):
+            if PROGRESS_BAR.search(str(data.get("text/plain", ""))):
+                continue
+            out = copy.deepcopy(out)
+            out["data"] = {"text/html": WIDGET_NOTE}
+        shown.append(out)
+    return shown
 
 
 def _label(cell) -> None:
