@@ -449,22 +449,6 @@ def browser():
         b.close()
 
 
-def _browser_cpu() -> float | None:
-    """CPU seconds used so far by this process's children (Playwright's driver and chromium), or None."""
-    try:
-        import psutil
-    except ImportError:
-        return None
-    total = 0.0
-    for child in psutil.Process().children(recursive=True):
-        try:
-            t = child.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            continue
-    return total
-
-
 class Visit:
     """One page opened in its own tab: what it logged, requested, failed, and INSPECT's report."""
 
@@ -527,7 +511,7 @@ def _guarded_context(browser, blocked: dict[str, list[str]], **options):
 @pytest.fixture(scope="module")
 def visits(site, browser):
     """Every page opened once (two tabs at a time), every request to another host aborted."""
-    start, cpu = time.monotonic(), _browser_cpu()
+    start = time.monotonic()
     blocked: dict[str, list[str]] = {}
     context = _guarded_context(browser, blocked, viewport={"width": 1280, "height": 900})
     zh = _zh_families()
@@ -542,8 +526,6 @@ def visits(site, browser):
     context.close()
     reports["<other>"] = {"blocked": [u for us in blocked.values() for u in us]}
     TIMES["every page in chromium"] = round(time.monotonic() - start, 1)
-    if cpu is not None:
-        TIMES["  of which chromium's CPU"] = round(_browser_cpu() - cpu, 1)
     return reports
 
 
