@@ -45,6 +45,7 @@ import traceback
 from pathlib import Path
 
 from .files import CopyReport, FileLimits, NotAFolder, copy_tree, is_disk_full
+from .sandbox import SUBMISSION_MOUNT
 
 __all__ = ["Worker", "JailedKernelManager", "sign", "MAX_LINE"]
 
@@ -268,7 +269,11 @@ def _execute_class(base, km_class):
                 # the prestarted kernel's working folder is still empty: copy the submission's
                 # files into it now, as the jail's start code does for a kernel started for it
                 msg_id = kc.execute(FILL_CWD, silent=True, store_history=False, allow_stdin=False)
-                await self.async_wait_for_reply(msg_id)
+                reply = await self.async_wait_for_reply(msg_id)
+                content = (reply or {}).get("content", {})
+                if content.get("status") != "ok":  # a grader problem (no student code has run yet)
+                    raise RuntimeError("fnngrade: filling the prestarted kernel's working folder failed: "
+                                       f"{content.get('ename')}: {content.get('evalue')}")
             PHASES["kernel_ready"] = time.monotonic() - t0
             PHASES["t_cells"] = time.monotonic()
             return kc
@@ -323,7 +328,7 @@ def _fnngrade_fill():
     signal.signal(signal.SIGXFSZ, old)
 _fnngrade_fill()
 del _fnngrade_fill
-'''
+'''.replace("SRC", repr(SUBMISSION_MOUNT))
 
 
 def _module_imports(paths) -> list[str]:
