@@ -69,6 +69,7 @@ html_static_path = ["_static", str(ROOT / "fnngrade" / "static")]
 html_css_files = ["course.css"]
 html_copy_source = False  # the download links offer the original notebooks, not Sphinx's copies
 html_show_sourcelink = False
+html_use_index = False  # no index entries in the course: no empty "Index" page
 # Search results without summaries: a summary is fetched from the page, which browsers refuse for a
 # site opened from disk (file://); this way search works the same from build/site/ and online.
 html_show_search_summary = False

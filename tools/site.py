@@ -333,7 +333,7 @@ def page_of(repo_path: str) -> str:
 def expected_pages() -> dict[str, str | None]:
     """{built page: the repository file it comes from (None for Sphinx's own pages)} for the
     current lectures, release and guides."""
-    pages: dict[str, str | None] = {"index.html": "site/index.md", "search.html": None, "genindex.html": None}
+    pages: dict[str, str | None] = {"index.html": "site/index.md", "search.html": None}
     for u in units():
         for path in ([u.lecture] if u.lecture else []) + u.assignment:
             pages[page_of(path)] = path
