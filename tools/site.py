@@ -79,6 +79,8 @@ def lectures() -> list[Path]:
 def release_notebooks() -> dict[str, list[Path]]:
     """{assignment id: its release notebooks} from exercises/ (never solutions/)."""
     out = {}
+    if not (ROOT / "exercises").is_dir():
+        return out
     for folder in sorted(p for p in (ROOT / "exercises").iterdir() if p.is_dir() and not p.name.startswith(".")):
         nbs = sorted(p for p in folder.glob("*.ipynb"))
         if nbs:
