@@ -261,10 +261,11 @@ def test_links_fifos_and_devices_in_the_submission_are_dropped(graded):
     out = _outputs(graded, "links-in-folder")
     listed = [ln for ln in out.splitlines() if ln.startswith("LISTDIR")]
     assert listed and eval(listed[0].split(" ", 1)[1]) == ["data"], out[:1000]
-    # the kernel worked in the worker's throwaway folder (a tmpfs in the jail), never in the
-    # autograded folder that nbgrader writes and chmods
+    # the kernel worked in the worker's throwaway folder (a tmpfs in the jail: kernel/j<n> for a
+    # kernel started for its job, kernel/p<n> for one prestarted during the previous job), never
+    # in the autograded folder that nbgrader writes and chmods
     cwd = [ln.split(" ", 1)[1] for ln in out.splitlines() if ln.startswith("CWD ")]
-    assert cwd and "/kernel/j" in cwd[0] and "autograded" not in cwd[0], cwd
+    assert cwd and ("/kernel/j" in cwd[0] or "/kernel/p" in cwd[0]) and "autograded" not in cwd[0], cwd
     ag = _autograded_nb(graded, "links-in-folder").parent
     assert sorted(p.name for p in ag.iterdir()) == sorted([f"{ASSIGNMENT}.ipynb", "data"])
     assert [p.name for p in (ag / "data").iterdir()] == ["kept.csv"]
