@@ -122,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         file_limits=FileLimits(max_files=args.max_files, max_bytes=args.max_submission_mb * 2**20),
         db_wait=args.db_wait, prestart=not args.no_prestart,
     )
-    summary = autograde(o)
+    try:
+        summary = autograde(o)
+    except (RuntimeError, OSError) as e:
+        if "Dask" not in str(e) and "distributed" not in str(e) and not args.scheduler:
+            raise
+        where = f"the Dask scheduler {args.scheduler}" if args.scheduler else "a local Dask cluster"
+        print(f"fnngrade: could not grade on {where}: {type(e).__name__}: {e}\n"
+              "Nothing was graded or recorded by this run; check the address (and that `dask scheduler` runs "
+              "there), or run without --scheduler.", file=sys.stderr)
+        return 2
     print(format_summary(summary))
     if summary.get("stopped"):
         print(f"fnngrade: stopped early: {summary['stopped']}", file=sys.stderr)
