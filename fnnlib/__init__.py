@@ -19,7 +19,8 @@ autodiff     a small reverse-mode engine over numpy arrays, graph drawing (Lectu
 dual         forward-mode dual numbers (Lecture 06)
 data         XOR, two moons, digits, MNIST from IDX files, splits, standardisation (Lectures 05, 08)
 models       a Keras-like Sequential API (Lecture 08)
-plot         the figures the lectures repeat
+plot         the figures the lectures repeat, the course style, interactive explorers
+quiz         the lectures' "Check your understanding" questions (widgets, or quiz.check without them)
 checks       the student-facing checks used by the exercise tests
 
 Conventions everywhere: nndl notation, denominator layout (a gradient has its variable's shape),
@@ -48,6 +49,7 @@ __all__ = [
     "network",
     "params",
     "plot",
+    "quiz",
     "train",
 ]
 
