@@ -62,9 +62,39 @@ def progress_bar(total: int, desc: str, unit: str = "it") -> Any:
     True
     """
     if in_jupyter_kernel():
-        from tqdm.notebook import tqdm as notebook_tqdm
-
-        return notebook_tqdm(total=total, desc=desc, unit=unit)
+        return _notebook_bar(total, desc, unit)
     from tqdm.std import tqdm as text_tqdm
 
     return text_tqdm(total=total, desc=desc, unit=unit, file=sys.stdout)
+
+
+def _notebook_bar(total: int, desc: str, unit: str) -> Any:
+    """tqdm's notebook widget, whose stored output ends as the finished bar.
+
+    The widget's stored text (what a notebook shows without a kernel: a static website, nbval, a
+    viewer) is written once, when it is displayed, so it would read 0 % for ever. This bar is
+    displayed with a display id and, when it closes, the same display is updated with the final
+    line as text and HTML next to the widget."""
+    import html
+
+    from IPython.display import display
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    class _Bar(notebook_tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, display=False, **kwargs)
+            self._handle = display(self.container, display_id=True)
+
+        def close(self) -> None:
+            handle, self._handle = getattr(self, "_handle", None), None
+            if handle is None or self.disable:  # closing again, or a disabled bar: nothing to show
+                super().close()
+                return
+            line = self.format_meter(**self.format_dict)
+            super().close()  # (tqdm marks the bar disabled as it closes)
+            bundle = dict(self.container._repr_mimebundle_() or {})
+            bundle["text/plain"] = line
+            bundle["text/html"] = f"<pre class='fnn-progress'>{html.escape(line)}</pre>"
+            handle.update(bundle, raw=True)
+
+    return _Bar(total=total, desc=desc, unit=unit)

@@ -572,3 +572,25 @@ def test_module_exports():
     assert models.LOSS_ALIASES["mse"] == "squared_error"
     with pytest.raises(TypeError):
         models.LOSS_ALIASES["new"] = "x"  # read-only
+
+
+def test_fit_progress_widget_stores_the_finished_bar_in_the_notebook():
+    """In a kernel the bar is a widget; its stored output (what a notebook shows without a kernel:
+    the website, nbval, a viewer) must end as the finished bar with its metrics, not the 0 % frame."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from sklearn.datasets import make_moons\n"
+        "from fnnlib.models import Dense, Sequential\n"
+        "X, y = make_moons(60, noise=0.2, random_state=0)\n"
+        "m = Sequential([Dense(4, activation='tanh', input_dim=2), Dense(1, activation='sigmoid')])\n"
+        "m.compile(optimizer='adam', loss='binary_crossentropy')\n"
+        "h = m.fit(X, y, epochs=3, batch_size=20, rng=1, progress=True)")]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    data = [o["data"] for o in nb.cells[0].outputs if o.get("output_type") == "display_data"]
+    assert len(data) == 1, nb.cells[0].outputs
+    assert "application/vnd.jupyter.widget-view+json" in data[0]
+    assert "3/3" in data[0]["text/plain"] and "100%" in data[0]["text/plain"], data[0]["text/plain"]
+    assert "loss" in data[0]["text/plain"], "the bar's metrics are not in its stored text"
+    assert "3/3" in data[0]["text/html"]

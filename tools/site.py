@@ -227,8 +227,9 @@ PROGRESS_BAR = re.compile(r"\d+%\|")
 
 def _static_outputs(outputs: list) -> list:
     """Outputs as the website shows them. A widget's view is never rendered (conf.py): an output
-    with a stored figure or HTML shows that; a progress bar (tqdm's widget, whose stored text is its
-    first frame, "0%|") is left out, since the run's results are printed beside it; any other widget
+    with a stored figure or HTML shows that (fnnlib's progress bar stores its finished line as HTML);
+    a bar stored only as a widget whose text is its first frame ("0%|") is left out, since the run's
+    results are printed beside it; any other widget
     says that it needs a running notebook."""
     shown = []
     for out in outputs:
