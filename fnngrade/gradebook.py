@@ -25,7 +25,10 @@ class _Busy(RuntimeError):
 
 
 _BUSY_TEXT = ("database is locked", "database table is locked", "could not connect", "Connection refused",
-              "could not obtain lock", "deadlock detected", "unable to open database file")
+              "could not obtain lock", "deadlock detected", "unable to open database file",
+              # two runs creating a new PostgreSQL gradebook's tables at once: the loser's CREATE hits
+              # the catalog's unique index; on the next try the tables exist and are not created again
+              "pg_type_typname_nsp_index", "pg_class_relname_nsp_index")
 
 
 def _transient(e: BaseException) -> bool:

