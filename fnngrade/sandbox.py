@@ -56,7 +56,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "KERNEL_START", "SUBMISSION_MOUNT", "Limits", "bwrap_path", "setpriv_path", "bwrap_argv",
+__all__ = ["COPY_SUBMISSION", "KERNEL_NAME", "KERNEL_START", "SUBMISSION_MOUNT", "Limits", "bwrap_path", "setpriv_path", "bwrap_argv",
            "read_only_paths", "write_kernelspec", "kernel_env"]
 
 KERNEL_NAME = "fnngrade-sandbox"
@@ -81,29 +81,36 @@ SUBMISSION_MOUNT = "/.submission"
 # The first program in the jail, run as the kernel's uid by ``python -I -S -c``: copy the
 # submission's files (regular files and folders only) into the working folder, a bounded tmpfs,
 # then become the kernel. Errors (a file larger than RLIMIT_FSIZE, a full tmpfs) skip that file.
-KERNEL_START = r'''
-import os, shutil, signal, sys
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file over RLIMIT_FSIZE fails (EFBIG) instead of killing
-def _copy(s, d):
-    for n in sorted(os.listdir(s)):
-        a, b = os.path.join(s, n), os.path.join(d, n)
-        try:
-            if os.path.islink(a):
-                continue
-            if os.path.isdir(a):
-                os.mkdir(b)
-                _copy(a, b)
-            elif os.path.isfile(a):
-                shutil.copyfile(a, b)
-        except OSError as e:
-            sys.stderr.write("fnngrade: %r was not copied into the working folder: %s\n" % (b, e))
-try:
-    _copy(SRC, ".")
-except OSError as e:
-    sys.stderr.write("fnngrade: the submission's files were not copied: %s\n" % e)
-signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1]])
+COPY_SUBMISSION = r'''
+def _fnngrade_copy_submission():
+    import os, shutil, signal, sys
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file over RLIMIT_FSIZE fails (EFBIG), no kill
+    def copy(s, d):
+        for n in sorted(os.listdir(s)):
+            a, b = os.path.join(s, n), os.path.join(d, n)
+            try:
+                if os.path.islink(a):
+                    continue
+                if os.path.isdir(a):
+                    os.mkdir(b)
+                    copy(a, b)
+                elif os.path.isfile(a):
+                    shutil.copyfile(a, b)
+            except OSError as e:
+                sys.stderr.write("fnngrade: %r was not copied into the working folder: %s\n" % (b, e))
+    try:
+        copy(SRC, ".")
+    except OSError as e:
+        sys.stderr.write("fnngrade: the submission's files were not copied: %s\n" % e)
+    signal.signal(signal.SIGXFSZ, old)
+_fnngrade_copy_submission()
+del _fnngrade_copy_submission
 '''.replace("SRC", repr(SUBMISSION_MOUNT))
+# (a prestarted kernel runs COPY_SUBMISSION itself once its job is known: fnngrade.worker)
+KERNEL_START = COPY_SUBMISSION + '''
+import os, sys
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1]])
+'''
 
 
 def bwrap_path() -> str | None:

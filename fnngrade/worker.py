@@ -45,7 +45,7 @@ import traceback
 from pathlib import Path
 
 from .files import CopyReport, FileLimits, NotAFolder, copy_tree, is_disk_full
-from .sandbox import SUBMISSION_MOUNT
+from .sandbox import COPY_SUBMISSION
 
 __all__ = ["Worker", "JailedKernelManager", "sign", "MAX_LINE"]
 
@@ -304,31 +304,7 @@ def _execute_class(base, km_class):
 
 # Run in a prestarted kernel once its job is known, before any student code: what the jail's start
 # code (fnngrade.sandbox.KERNEL_START) does for a kernel started for its submission.
-FILL_CWD = r'''
-def _fnngrade_fill():
-    import os, shutil, signal, sys
-    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    def copy(s, d):
-        for n in sorted(os.listdir(s)):
-            a, b = os.path.join(s, n), os.path.join(d, n)
-            try:
-                if os.path.islink(a):
-                    continue
-                if os.path.isdir(a):
-                    os.mkdir(b)
-                    copy(a, b)
-                elif os.path.isfile(a):
-                    shutil.copyfile(a, b)
-            except OSError as e:
-                sys.stderr.write("fnngrade: %r was not copied into the working folder: %s\n" % (b, e))
-    try:
-        copy(SRC, ".")
-    except OSError as e:
-        sys.stderr.write("fnngrade: the submission's files were not copied: %s\n" % e)
-    signal.signal(signal.SIGXFSZ, old)
-_fnngrade_fill()
-del _fnngrade_fill
-'''.replace("SRC", repr(SUBMISSION_MOUNT))
+FILL_CWD = COPY_SUBMISSION
 
 
 def _module_imports(paths) -> list[str]:
