@@ -396,11 +396,15 @@ def test_params_setter_and_add():
 # ---------------------------------------------------------------------------
 # output streams
 # ---------------------------------------------------------------------------
-def test_fit_verbose_false_writes_nothing(capsys, moons):
-    X, y = moons
+def _fit_three_epochs(X, y, *, verbose: bool) -> None:
     model = Sequential([Dense(4, activation="relu", input_dim=2), Dense(2, activation="softmax")])
     model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"])
-    model.fit(X, y, epochs=3, validation_split=0.1, rng=0, verbose=False)
+    model.fit(X, y, epochs=3, validation_split=0.1, rng=0, verbose=verbose)
+
+
+def test_fit_verbose_false_writes_nothing(capsys, moons):
+    X, y = moons
+    _fit_three_epochs(X, y, verbose=False)
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out == ""
@@ -408,9 +412,7 @@ def test_fit_verbose_false_writes_nothing(capsys, moons):
 
 def test_fit_progress_bar_goes_to_stdout_never_stderr(capsys, moons):
     X, y = moons
-    model = Sequential([Dense(4, activation="relu", input_dim=2), Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"])
-    model.fit(X, y, epochs=3, validation_split=0.1, rng=0, verbose=True)
+    _fit_three_epochs(X, y, verbose=True)
     captured = capsys.readouterr()
     assert captured.err == ""
     assert "epochs" in captured.out and "val_accuracy" in captured.out
@@ -427,9 +429,7 @@ def test_fit_progress_bar_stays_text_when_a_kernel_module_is_imported(capsys, mo
     importlib.import_module("ipykernel.zmqshell")
     assert not in_jupyter_kernel()
     X, y = moons
-    model = Sequential([Dense(4, activation="relu", input_dim=2), Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="softmax_cross_entropy", metrics=["accuracy"])
-    model.fit(X, y, epochs=3, validation_split=0.1, rng=0, verbose=True)
+    _fit_three_epochs(X, y, verbose=True)
     captured = capsys.readouterr()
     assert captured.err == ""
     last = captured.out.replace("\r", "\n").strip().splitlines()[-1]
