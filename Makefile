@@ -14,6 +14,7 @@
 #   make grades              export every grade to grading/grades.csv
 #   make bench               run the benchmarks in benchmarks/ and print their tables
 #   make site                build the course website into build/site/ (offline, warnings are errors)
+#   make zh                  regenerate the 中文版 in zh/ from the English and i18n/zh/ (checks them first)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -36,6 +37,7 @@ KERNEL_DISPLAY := Python 3 (ipykernel)
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 KERNEL_JSON := $(VENV)/share/jupyter/kernels/$(KERNEL_NAME)/kernel.json
 
+.PHONY: zh
 .PHONY: site lectures help lab instructor test test-fast release autograde autograde-plain feedback grades bench clean venv
 
 help:
@@ -118,6 +120,14 @@ release: $(STAMP)
 	@MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider tests/pipeline/test_leaks.py -k release_shows || \
 		{ echo "==> the release shows what only graders may see (listed above): fix solutions/ and run make release again"; exit 1; }
 	@echo "==> done; 'git status exercises/' shows what changed"
+
+# The Chinese edition: every translation current (tools/i18n.py check names what is not), then zh/
+# written from the English files and the translations. Commit zh/ with the change, like exercises/.
+zh: $(STAMP)
+	@echo "==> checking the translations in i18n/zh/ against the English (stale, missing, math/code/links/numbers, glossary)"
+	@$(BIN)/python tools/i18n.py check
+	@echo "==> writing zh/ (lectures, releases, start page, README)"
+	@$(BIN)/python tools/i18n.py generate
 
 autograde: $(STAMP)
 	@test -n "$(A)" || { echo "usage: make autograde A=<assignment id> [WORKERS=n] [ARGS='--force ...'], e.g. A=01-neuron-activations"; exit 2; }
