@@ -122,6 +122,8 @@ def sources() -> list[Source]:
                           OUT / "exercises" / nb.parent.name / nb.name))
     for doc in ("START.md", "README.md"):
         out.append(Source("doc", ROOT / doc, I18N / "docs" / doc, OUT / doc))
+    # the website's landing page (tools/site.py builds zh/site/index.md into the Chinese site)
+    out.append(Source("doc", ROOT / "site" / "index.md", I18N / "docs" / "site-index.md", OUT / "site" / "index.md"))
     return out
 
 
