@@ -24,6 +24,10 @@ exits              an answer cell that starts with ``sys.exit(1)``              
 edited-tests       blank, with every test cell replaced by ``pass``                 0 (tests restored)
 deleted-tests      blank, with every test cell deleted                            0 (tests re-added)
 broken-json        a truncated .ipynb file                                        malformed, 0
+perfect-zh,        the same answers as perfect and wrong-0, in the Chinese          the same scores,
+wrong-0-zh         release (zh/exercises): a class with both languages mixed       cell by cell;
+                                                                                  wrong-0-zh's
+                                                                                  messages in Chinese
 =================  =============================================================  ==================
 
 The tasks of an assignment are isolated (a test calls the student's function with the reference
@@ -148,12 +152,15 @@ def graded(request, tmp_path_factory):
     sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in notebooks}
     released = {p.name: C.read(p) for p in notebooks}
     perfect = {n: C.fill_answers(released[n], sources[n]) for n in released}
+    # the Chinese edition of the same release: the same answers must earn the same scores
+    perfect_zh = {n: C.fill_answers(C.zh_release(assignment, n), sources[n]) for n in released}
     muts = C.mutations(assignment)
     alts = C.alternatives(assignment)
 
     expected_missing = {}  # student -> grade ids that must score 0 (others full)
     course.submit("perfect", {n: C.dumps(nb) for n, nb in perfect.items()})
     course.submit("blank", {n: C.dumps(nb) for n, nb in released.items()})
+    course.submit("perfect-zh", {n: C.dumps(nb) for n, nb in perfect_zh.items()})
 
     main_nb = notebooks[0].name
     task_of = _task_of_tests(sources[main_nb])
@@ -165,6 +172,11 @@ def graded(request, tmp_path_factory):
             wrong_of[k] = f"wrong-{j}"
         course.submit(f"wrong-{j}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
         expected_missing[f"wrong-{j}"] = set().union(*(muts[k].fails for k in group))
+        if j == 0:
+            nb = perfect_zh[main_nb]
+            for k in group:
+                nb = muts[k].apply(nb, f"specs/{assignment}.toml mutation {k}")
+            course.submit("wrong-0-zh", {**{n: C.dumps(x) for n, x in perfect_zh.items()}, main_nb: C.dumps(nb)})
     for j, group in enumerate(_pack([{alt.cell} for alt in alts])):
         nb = perfect[main_nb]
         for k in group:
@@ -194,7 +206,8 @@ def graded(request, tmp_path_factory):
     log = proc.stdout + proc.stderr
     states = course.states()
     scores = {s: _read_scores(course, assignment, sources, s) for s in students}
-    outputs = {s: _test_outputs(course, assignment, s, main_nb) for s in expected_missing}
+    outputs = {s: _test_outputs(course, assignment, s, main_nb)
+               for s in [*expected_missing, *(["wrong-0-zh"] if muts else [])]}
 
     # Grade a few students again: the scores must not change (a seed drawn at grading time, a test
     # that depends on the order or timing of anything, would show here).
@@ -219,7 +232,7 @@ def graded(request, tmp_path_factory):
     # Feedback, as students get it back (checked for leaks with test_leaks.py's rules), for everyone
     # whose notebook holds no model answer, for the perfect one, and for enough wrong ones that every
     # test that some mistake fails shows its failure (tracebacks are where hidden lines could leak).
-    readers = ["perfect", "blank", "edited-tests", "deleted-tests", "loops", "exits"]
+    readers = ["perfect", "perfect-zh", "blank", "edited-tests", "deleted-tests", "loops", "exits"]
     uncovered = set().union(*expected_missing.values()) if expected_missing else set()
     while uncovered:
         best = max(expected_missing, key=lambda st: len(expected_missing[st] & uncovered))
@@ -342,6 +355,32 @@ def test_each_alternative_answer_earns_every_automatic_point(graded):
             problems.append(f"{student} (alternatives {', '.join(carried)}) holds only correct answers but loses "
                             f"points: {_describe(missed)}")
     assert not problems, "\n".join(problems)
+
+
+def test_mixed_language_class_scores_identical_answers_identically(graded):
+    """A class with both editions: the Chinese release's submissions are graded by the same source,
+    cell by cell with the same scores as the English ones holding the same answers."""
+    pairs = [("perfect", "perfect-zh")] + ([("wrong-0", "wrong-0-zh")] if graded["mutations"] else [])
+    for en, zh in pairs:
+        a, b = _scores(graded, en), _scores(graded, zh)
+        differ = {g: (a.get(g), b.get(g)) for g in a.keys() | b.keys() if a.get(g) != b.get(g)}
+        assert not differ and a, (f"{zh} holds {en}'s answers in the Chinese release but scores differently "
+                                  f"(grade_id: (English, Chinese)): {differ}\n{graded['log'][-3000:]}")
+    assert graded["states"]["perfect-zh"]["state"] == graded["states"]["perfect"]["state"] == "graded"
+
+
+def test_chinese_submission_gets_its_test_messages_in_chinese(graded):
+    """The language of the messages follows the edition a submission was made from (its notebook's
+    metadata), not the grading machine: wrong-0-zh's failing tests speak Chinese, wrong-0's English."""
+    if not graded["mutations"]:
+        pytest.skip("no mutation to fail a test")
+    failing = sorted(graded["expected_missing"]["wrong-0"])
+    zh = {t: graded["outputs"]["wrong-0-zh"].get(t) or "" for t in failing}
+    en = {t: graded["outputs"]["wrong-0"].get(t) or "" for t in failing}
+    assert all(zh.values()) and all(en.values()), f"failing tests without output: zh {zh}, en {en}"
+    cjk = lambda text: any("\u4e00" <= ch <= "\u9fff" for ch in text)  # noqa: E731
+    assert all(cjk(t) for t in zh.values()), f"messages not in Chinese: {zh}"
+    assert not any(cjk(t) for t in en.values()), f"English submission got Chinese messages: {en}"
 
 
 def test_regrading_reproduces_every_score(graded):

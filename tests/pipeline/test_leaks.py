@@ -112,6 +112,18 @@ def test_release_shows_no_rubric_model_answer_or_hidden_test(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_chinese_release_shows_no_rubric_model_answer_or_hidden_test(assignment):
+    """zh/exercises (the 中文版, generated from exercises/ and i18n/zh/) is checked the same way: its
+    code and grade cells are the English release's, its translated task texts must add nothing."""
+    folder = C.ROOT / "zh" / "exercises" / assignment
+    assert C.notebooks(folder), f"zh/exercises/{assignment} holds no notebook: run make zh and commit zh/"
+    problems = release_leaks(folder, assignment_secrets(assignment))
+    assert not problems, (
+        f"zh/exercises/{assignment} shows what only graders may see ({len(problems)}):\n  " + "\n  ".join(problems[:40])
+    )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_leak_planted_in_the_release_is_caught(assignment, tmp_path):
     """The check above can fail: one line of each kind of secret, planted in a copy of the release."""
     secrets = assignment_secrets(assignment)
