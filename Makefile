@@ -36,6 +36,12 @@ KERNEL_DISPLAY := Python 3 (ipykernel)
 # nbgrader runs `alembic` from PATH, so the venv must come first on it
 NBGRADER := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader
 KERNEL_JSON := $(VENV)/share/jupyter/kernels/$(KERNEL_NAME)/kernel.json
+# jupyter-events asks for jsonschema[format-nongpl], which brings rfc3987-syntax. Importing it builds an
+# Earley parser: 1.1 s of CPU in every process that imports nbformat (each nbgrader and fnngrade process,
+# the Jupyter server, every test worker; a fnngrade run starts three). Nothing in the course validates IRIs
+# and jsonschema skips a format it has no checker for, so the course's environment goes without it
+# (README, "Where this departs").
+DROP_SLOW_IMPORTS := $(BIN)/python -m pip uninstall --disable-pip-version-check -y -q rfc3987-syntax >/dev/null 2>&1 || true
 
 .PHONY: zh
 .PHONY: site lectures help lab instructor test test-fast release autograde autograde-plain feedback grades bench clean venv
@@ -50,6 +56,7 @@ $(STUDENT_STAMP): pyproject.toml
 	@echo "==> installing the course into $(VENV): fnnlib, JupyterLab, nbgrader's Validate button, NumPy, SciPy,"
 	@echo "    SymPy, scikit-learn, Matplotlib (pyproject.toml). The first time, pip fetches about 170 MB of packages."
 	@$(PIP_INSTALL) -e .
+	@$(DROP_SLOW_IMPORTS)
 	@touch $@
 	@echo "==> $(VENV) has the course"
 
@@ -58,11 +65,13 @@ $(STUDENT_STAMP): pyproject.toml
 $(STAMP): $(STUDENT_STAMP) | $(KERNEL_JSON)
 	@echo "==> adding the instructor tools to $(VENV) (pyproject.toml [instructor])"
 	@$(PIP_INSTALL) --quiet -e '.[instructor]'
+	@$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
 	@echo "==> adding the test tools to $(VENV) (pyproject.toml [test], and [site]: the tests build the website)"
 	@$(PIP_INSTALL) --quiet -e '.[instructor,test,site]'
+	@$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 $(KERNEL_JSON): $(STUDENT_STAMP) Makefile
@@ -164,6 +173,7 @@ grades: $(STAMP)
 $(SITE_STAMP): $(STUDENT_STAMP)
 	@echo "==> adding the website tools to $(VENV) (pyproject.toml [site]: Sphinx, MyST-NB, sphinx-book-theme)"
 	@$(PIP_INSTALL) --quiet -e '.[site]'
+	@$(DROP_SLOW_IMPORTS)
 	@touch $@
 
 site: $(SITE_STAMP)
