@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fnnlib._validate import make_rng, shape_str
+from fnnlib.i18n import N_, tr
 
 __all__ = [
     "call_answer",
@@ -147,24 +148,22 @@ def _describe_value(a: Any) -> str:
             return np.array2string(a, separator=", ", threshold=8)
         if a.size and np.issubdtype(a.dtype, np.number) and not np.iscomplexobj(a):
             with np.errstate(all="ignore"):
-                return (
-                    f"an array of shape {shape_str(a.shape)} with values from "
-                    f"{_fmt(np.nanmin(a))} to {_fmt(np.nanmax(a))}"
-                )
-        return f"an array of shape {shape_str(a.shape)}"
+                return tr("an array of shape {shape} with values from {low} to {high}",
+                          shape=shape_str(a.shape), low=_fmt(np.nanmin(a)), high=_fmt(np.nanmax(a)))
+        return tr("an array of shape {shape}", shape=shape_str(a.shape))
     return _fmt(a)
 
 
 def _want(shape: tuple[int, ...], symbols: str | None) -> str:
     """'a single number' or 'shape (M,) = (4,)' or 'shape (4,) (the shape of x)'."""
     if not shape and not symbols:
-        return "a single number"
+        return tr("a single number")
     nums = shape_str(shape)
     if symbols is None:
-        return f"shape {nums}"
+        return tr("shape {nums}", nums=nums)
     if symbols.startswith("("):
-        return f"shape {symbols} = {nums}"
-    return f"shape {nums} ({symbols})"
+        return tr("shape {symbols} = {nums}", symbols=symbols, nums=nums)
+    return tr("shape {nums} ({symbols})", nums=nums, symbols=tr(symbols))
 
 
 # --------------------------------------------------------------------------- check_array
@@ -175,15 +174,15 @@ def _as_result(got: Any, exp: NDArray[Any], name: str, want: str) -> NDArray[Any
     __tracebackhide__ = True
     if got is None:
         raise AssertionError(
-            f"{name}: got None; expected {want}. Did you forget the `return` statement?"
+            tr("{name}: got None; expected {want}. Did you forget the `return` statement?", name=name, want=want)
         )
     if isinstance(got, (list, tuple)):
         kind = type(got).__name__
-        raise AssertionError(
-            f"{name}: got a {kind} of length {len(got)}; expected a NumPy array of {want}. "
+        raise AssertionError(tr(
+            "{name}: got a {kind} of length {length}; expected a NumPy array of {want}. "
             "Compute the result with NumPy operations on whole arrays (np.exp, @, np.where, ...) "
-            "or turn it into an array with np.asarray(...)."
-        )
+            "or turn it into an array with np.asarray(...).", name=name, kind=kind, length=len(got), want=want
+        ))
     if isinstance(got, np.ndarray):
         arr = got
     elif isinstance(got, (bool, int, float, complex, np.generic)):
@@ -192,47 +191,48 @@ def _as_result(got: Any, exp: NDArray[Any], name: str, want: str) -> NDArray[Any
         kind = f"{type(got).__module__}.{type(got).__name__}"
         hint = ""
         if type(got).__module__.split(".")[0] == "sympy":
-            hint = (
-                " A numerical function should use NumPy (np.exp, np.tanh), not SymPy (sp.exp, sp.tanh);"
+            hint = " " + tr(
+                "A numerical function should use NumPy (np.exp, np.tanh), not SymPy (sp.exp, sp.tanh);"
                 " SymPy is for the symbolic derivation."
             )
-        raise AssertionError(f"{name}: got an object of type {kind}; expected a NumPy array of {want}.{hint}")
+        raise AssertionError(tr("{name}: got an object of type {kind}; expected a NumPy array of {want}.",
+                                name=name, kind=kind, want=want) + hint)
     if arr.ndim == 0 and exp.ndim > 0:
-        raise AssertionError(
-            f"{name}: got the single number {_fmt(arr[()])}; expected an array of {want}. "
+        raise AssertionError(tr(
+            "{name}: got the single number {value}; expected an array of {want}. "
             "Did you reduce the array (sum, mean, max, all), or use a math.* function that only "
-            "takes one number instead of its NumPy version?"
-        )
+            "takes one number instead of its NumPy version?", name=name, value=_fmt(arr[()]), want=want
+        ))
     return arr
 
 
 def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     """The most likely cause of a shape mismatch, or ''."""
     if len(got) == 2 and len(want) == 2 and got == want[::-1]:
-        return (
+        return tr(
             "It looks transposed: did you return the transposed array, or swap rows and "
             "columns (remember: one column per example)?"
         )
     if len(want) == 1 and got == (want[0], want[0]) and want[0] > 1:
-        return (
-            f"A ({want[0]}, {want[0]}) matrix instead of a vector: did a ({want[0]},) array "
-            f"broadcast against a ({want[0]}, 1) one?"
+        return tr(
+            "A ({n}, {n}) matrix instead of a vector: did a ({n},) array broadcast against a ({n}, 1) one?",
+            n=want[0],
         )
     if len(got) == len(want) + 1 and got[: len(want)] == want:
         if got[-1] == 1:
-            return "It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0]."
-        return (
-            f"It has an extra last axis of length {got[-1]}: did you forget to reduce over it "
-            "(np.sum, np.all or np.any with axis=-1)?"
+            return tr("It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0].")
+        return tr(
+            "It has an extra last axis of length {n}: did you forget to reduce over it "
+            "(np.sum, np.all or np.any with axis=-1)?", n=got[-1]
         )
     if len(got) == len(want) + 1 and got[1:] == want and got[0] == 1:
-        return "It has an extra first axis of length 1 (a row vector?): use .ravel() or index [0]."
+        return tr("It has an extra first axis of length 1 (a row vector?): use .ravel() or index [0].")
     if len(got) + 1 == len(want):
-        return "It has one axis too few: did you reduce (sum, max, all) over an axis you should keep?"
+        return tr("It has one axis too few: did you reduce (sum, max, all) over an axis you should keep?")
     if len(got) == len(want) and math.prod(got) != math.prod(want):
-        return "Did you reduce over the wrong axis, or index the wrong dimension?"
+        return tr("Did you reduce over the wrong axis, or index the wrong dimension?")
     if math.prod(got) == math.prod(want):
-        return "It has the right number of entries in another shape: check reshape, ravel and the order of the axes."
+        return tr("It has the right number of entries in another shape: check reshape, ravel and the order of the axes.")
     return ""
 
 
@@ -240,7 +240,7 @@ def _transpose_hint(arr: NDArray[Any], exp: NDArray[Any], rtol: float, atol: flo
     """Said only when the answer IS the transpose of the right one (not just of its shape)."""
     if arr.ndim == 2 and exp.ndim == 2 and arr.shape == exp.shape[::-1] and arr.dtype != object:
         if _matches(np.asarray(arr).T, exp, rtol, atol):
-            return (
+            return tr(
                 "It is exactly the transpose of the right answer: did you build it in the other layout "
                 "(numerator instead of denominator), or swap rows and columns (one column per example)?"
             )
@@ -269,12 +269,17 @@ def _mistake_hint(
         except Exception:  # an unusable entry is skipped, never an error for the student
             continue
         if wrong_arr.dtype != object and _matches(arr, wrong_arr, rtol, atol):
-            return "Likely mistake: " + hint
+            return tr("Likely mistake: {hint}", hint=tr(hint))
     return ""
 
 
 def _join(*parts: str) -> str:
-    return " ".join(p for p in parts if p)
+    """The sentences joined by a space (none after a full-width 。？！ or ）, as in Chinese)."""
+    out = ""
+    for p in parts:
+        if p:
+            out += (("" if out.endswith(("。", "？", "！", "）")) else " ") if out else "") + p
+    return out
 
 
 @student_facing
@@ -371,7 +376,7 @@ def check_array(
     arr = _as_result(got, exp, name, want)
 
     def at(idx: tuple[int, ...]) -> str:
-        where = f" at index {_fmt_index(idx)}" if idx else ""
+        where = tr(" at index {index}", index=_fmt_index(idx)) if idx else ""
         if inp is not None:
             where += f" ({input_name} = {_fmt(inp[idx])})"
         return where
@@ -380,29 +385,30 @@ def check_array(
     if arr.shape != exp.shape:
         raise AssertionError(
             _join(
-                f"{name}: got shape {shape_str(arr.shape)}; expected {want}.",
+                tr("{name}: got shape {got}; expected {want}.", name=name, got=shape_str(arr.shape), want=want),
                 _mistake_hint(arr, mistakes, rtol, atol) or _transpose_hint(arr, exp, rtol, atol)
                 or _shape_hint(arr.shape, exp.shape),
             )
         )
     # dtype
     if arr.dtype == object:
-        raise AssertionError(
-            f"{name}: got an array of Python objects (dtype object); expected numbers. "
-            "Did you mix SymPy and NumPy, or build the result from a ragged list?"
-        )
+        raise AssertionError(tr(
+            "{name}: got an array of Python objects (dtype object); expected numbers. "
+            "Did you mix SymPy and NumPy, or build the result from a ragged list?", name=name
+        ))
     if np.iscomplexobj(arr):
         first = tuple(int(i) for i in np.argwhere(np.imag(arr) != 0)[0]) if np.any(np.imag(arr) != 0) else ()
-        raise AssertionError(
-            f"{name}: got complex values (first{at(first) or ' value'}: {_fmt(arr[first])}); expected real "
-            "numbers. Did you take the square root or the logarithm of a negative number?"
-        )
+        raise AssertionError(tr(
+            "{name}: got complex values (first{where}: {value}); expected real "
+            "numbers. Did you take the square root or the logarithm of a negative number?",
+            name=name, where=at(first) or tr(" value"), value=_fmt(arr[first])
+        ))
     if exp.dtype == np.bool_:
         if arr.dtype != np.bool_:
-            raise AssertionError(
-                f"{name}: got dtype {arr.dtype}; expected a boolean array (True/False). Build it with "
-                "comparisons (==, <=, >) combined with np.all or np.any, not with numbers."
-            )
+            raise AssertionError(tr(
+                "{name}: got dtype {dtype}; expected a boolean array (True/False). Build it with "
+                "comparisons (==, <=, >) combined with np.all or np.any, not with numbers.", name=name, dtype=arr.dtype
+            ))
         wrong = arr != exp
         if wrong.any():
             idxs = [tuple(int(i) for i in ix) for ix in np.argwhere(wrong)]
@@ -410,24 +416,26 @@ def check_array(
             first = idxs[0]
             raise AssertionError(
                 _join(
-                    f"{name}: {len(idxs)} of {arr.size} entries are wrong (at {shown or 'the value'})."
-                    f" First{at(first) or ''}: expected {_fmt(exp[first])}, got {_fmt(arr[first])}.",
+                    tr("{name}: {wrong} of {size} entries are wrong (at {shown}). First{where}: expected {expected}, "
+                       "got {got}.", name=name, wrong=len(idxs), size=arr.size, shown=shown or tr("the value"),
+                       where=at(first) or "", expected=_fmt(exp[first]), got=_fmt(arr[first])),
                     _mistake_hint(arr, mistakes, rtol, atol),
                 )
             )
         return
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise AssertionError(f"{name}: got an array of dtype {arr.dtype}; expected numbers.")
+        raise AssertionError(tr("{name}: got an array of dtype {dtype}; expected numbers.", name=name, dtype=arr.dtype))
     if dtype is not None and arr.dtype != np.dtype(dtype):
-        raise AssertionError(
-            f"{name}: got dtype {arr.dtype}; expected {np.dtype(dtype)}. Convert the input first, "
-            f"e.g. x = np.asarray(x, dtype=np.{np.dtype(dtype)}), so the whole computation runs in it."
-        )
+        raise AssertionError(tr(
+            "{name}: got dtype {dtype}; expected {want}. Convert the input first, "
+            "e.g. x = np.asarray(x, dtype=np.{want}), so the whole computation runs in it.",
+            name=name, dtype=arr.dtype, want=np.dtype(dtype)
+        ))
     if arr.dtype == np.bool_:
-        raise AssertionError(
-            f"{name}: got True/False values; expected numbers. Convert with .astype(float) only if a "
-            "boolean really is the answer; usually it means a comparison was returned by mistake."
-        )
+        raise AssertionError(tr(
+            "{name}: got True/False values; expected numbers. Convert with .astype(float) only if a "
+            "boolean really is the answer; usually it means a comparison was returned by mistake.", name=name
+        ))
     expf = exp.astype(np.float64)
     arrf = arr.astype(np.float64)
     # non-finite values where finite ones were expected
@@ -438,19 +446,20 @@ def check_array(
         value = arrf[first]
         count = int(bad.sum())
         if np.isnan(value):
-            why = (
+            why = tr(
                 "NaN comes from inf - inf, inf / inf, 0 * inf or 0 / 0, usually right after an "
                 "overflow: see the stable formula."
             )
         else:
-            why = (
+            why = tr(
                 "Is it overflowing? In float64, np.exp(z) is already inf for z > 709.78: rewrite the "
                 "formula so that exp only sees arguments <= 0 (the stable formula)."
             )
-        raise AssertionError(
-            f"{name}: got {_fmt(value)}{at(first)}; expected {_fmt(expf[first])} "
-            f"({count} of {arr.size} values are not finite). {why}"
-        )
+        raise AssertionError(tr(
+            "{name}: got {got}{where}; expected {expected} ({count} of {size} values are not finite). {why}",
+            name=name, got=_fmt(value), where=at(first), expected=_fmt(expf[first]), count=count, size=arr.size,
+            why=why,
+        ))
     # values
     with np.errstate(all="ignore"):
         close = np.isclose(arrf, expf, rtol=rtol, atol=atol, equal_nan=True)
@@ -461,28 +470,32 @@ def check_array(
     with np.errstate(all="ignore"):
         score = np.where(close, -np.inf, np.abs(arrf - expf) / (atol + rtol * np.abs(expf)))
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(score)), score.shape)) if arr.ndim else ()
-    tol = f"|got - expected| <= {atol:g} + {rtol:g} * |expected|"
+    tol = tr("|got - expected| <= {atol:g} + {rtol:g} * |expected|", atol=atol, rtol=rtol)
     fmt = _fmt_count if np.issubdtype(np.asarray(expected).dtype, np.integer) else _fmt
 
     # The worst entry comes first, then the first one; the diagnosis right after them (only when the
     # answer reproduces that mistake); the tolerance last.
     if arr.ndim == 0:
-        msg = f"{name}: expected {fmt(expf[()])}, got {fmt(arrf[()])}."
+        msg = tr("{name}: expected {expected}, got {got}.", name=name, expected=fmt(expf[()]), got=fmt(arrf[()]))
     elif worst == first:
-        msg = (
-            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones. "
-            f"First{at(first)}: expected {fmt(expf[first])}, got {fmt(arrf[first])}."
+        msg = tr(
+            "{name}: {wrong} of {size} values differ from the expected ones. "
+            "First{where}: expected {expected}, got {got}.",
+            name=name, wrong=len(idxs), size=arr.size, where=at(first), expected=fmt(expf[first]),
+            got=fmt(arrf[first]),
         )
     else:
-        msg = (
-            f"{name}: {len(idxs)} of {arr.size} values differ from the expected ones. "
-            f"Largest difference{at(worst)}: expected {fmt(expf[worst])}, got {fmt(arrf[worst])}. "
-            f"First{at(first)}: expected {fmt(expf[first])}, got {fmt(arrf[first])}."
+        msg = tr(
+            "{name}: {wrong} of {size} values differ from the expected ones. "
+            "Largest difference{where_worst}: expected {expected_worst}, got {got_worst}. "
+            "First{where}: expected {expected}, got {got}.",
+            name=name, wrong=len(idxs), size=arr.size, where_worst=at(worst), expected_worst=fmt(expf[worst]),
+            got_worst=fmt(arrf[worst]), where=at(first), expected=fmt(expf[first]), got=fmt(arrf[first]),
         )
     hint = _mistake_hint(arr, mistakes, rtol, atol)
     if not hint and np.any(expf != 0) and _matches(arrf, -expf, rtol, atol):
-        hint = "Every value has the opposite sign: a sign error?"
-    raise AssertionError(_join(msg, hint, f"(Tolerance: {tol}.)"))
+        hint = tr("Every value has the opposite sign: a sign error?")
+    raise AssertionError(_join(msg, hint, tr("(Tolerance: {tol}.)", tol=tol)))
 
 
 # --------------------------------------------------------------------------- check_function
@@ -498,19 +511,20 @@ def _first_change(before: Any, after: Any) -> str | None:
     """Describe how ``after`` differs from ``before``, or None if it does not."""
     if isinstance(before, np.ndarray):
         if not isinstance(after, np.ndarray) or after.shape != before.shape:
-            return "its shape changed"
+            return tr("its shape changed")
         try:
             same = (before == after) | (
                 np.isnan(before) & np.isnan(after) if np.issubdtype(before.dtype, np.inexact) else False
             )
         except TypeError:
-            return None if np.array_equal(before, after) else "its values changed"
+            return None if np.array_equal(before, after) else tr("its values changed")
         if np.all(same):
             return None
         idx = tuple(int(i) for i in np.argwhere(~np.asarray(same))[0]) if before.ndim else ()
-        return f"at index {_fmt_index(idx)} it was {_fmt(before[idx])} and became {_fmt(after[idx])}"
+        return tr("at index {index} it was {before} and became {after}",
+                  index=_fmt_index(idx), before=_fmt(before[idx]), after=_fmt(after[idx]))
     try:
-        return None if bool(np.all(before == after)) else "its contents changed"
+        return None if bool(np.all(before == after)) else tr("its contents changed")
     except Exception:
         return None
 
@@ -525,7 +539,7 @@ def _param_names(f: Callable[..., Any], n: int) -> list[str]:
     except (TypeError, ValueError):
         pass
     names = names[:n]
-    return names + [f"argument {i + 1}" for i in range(len(names), n)]
+    return names + [tr("argument {k}", k=i + 1) for i in range(len(names), n)]
 
 
 def _describe_call(name: str, pnames: Sequence[str], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
@@ -535,11 +549,13 @@ def _describe_call(name: str, pnames: Sequence[str], args: Sequence[Any], kwargs
     head = f"{name}({', '.join(list(pnames) + list(kwargs))})"
     if not shown:
         return head
-    inline = f"{head} with " + "; ".join(shown)
-    return inline if len(inline) <= 160 else f"{head} with\n" + "\n".join("    " + a for a in shown)
+    inline = tr("{call} with {arguments}", call=head, arguments="; ".join(shown))
+    if len(inline) <= 160:
+        return inline
+    return tr("{call} with\n{arguments}", call=head, arguments="\n".join("    " + a for a in shown))
 
 
-_STUB_ADVICE = "write your code where it says # YOUR CODE HERE and delete the line raise NotImplementedError()"
+_STUB_ADVICE = N_("write your code where it says # YOUR CODE HERE and delete the line raise NotImplementedError()")
 
 
 def _is_not_implemented(exc: BaseException) -> bool:
@@ -555,36 +571,36 @@ def _not_answered(exc: BaseException, f: Callable[..., Any], name: str) -> str:
     code = tb.tb_frame.f_code if tb is not None else None
     own = {name, getattr(f, "__name__", None)}
     if code is not None and code.co_name in own:
-        return f"{name} is not answered yet: {_STUB_ADVICE}."
+        return tr("{name} is not answered yet: {advice}.", name=name, advice=tr(_STUB_ADVICE))
     if code is None or not code.co_name.isidentifier() or code.co_filename == __file__ or (
         "site-packages" in code.co_filename or "fnngrade" in code.co_filename
     ):  # raised somewhere we cannot name (e.g. re-raised by the grader's checker)
-        return f"{name} (or a function it calls) is not answered yet: {_STUB_ADVICE}."
+        return tr("{name} (or a function it calls) is not answered yet: {advice}.", name=name, advice=tr(_STUB_ADVICE))
     raiser = code.co_name
-    return (f"{name} calls {raiser}, which is not answered yet: answer {raiser} first ({_STUB_ADVICE} "
-            f"in {raiser}).")
+    return tr("{name} calls {raiser}, which is not answered yet: answer {raiser} first ({advice} in {raiser}).",
+              name=name, raiser=raiser, advice=tr(_STUB_ADVICE))
 
 
 _WARNING_ADVICE = (
-    ("overflow", (
+    ("overflow", N_(
         "Is it overflowing? In float64, np.exp(z) is inf once z > 709.78 (np.cosh, np.sinh and z**2 "
         "overflow too). Rewrite it in the stable form, so that exp only ever sees arguments <= 0. "
         "Note that np.where(c, A, B) computes both A and B for every element, so it does not stop an "
         "overflow in the branch it throws away."
     )),
-    ("invalid value", (
+    ("invalid value", N_(
         "An invalid operation made a NaN (inf - inf, inf / inf, 0 * inf, 0 / 0, or the square root or "
         "logarithm of a negative number), usually right after an overflow."
     )),
-    ("divide by zero", "A division by zero (or log(0)) happened: check the denominators."),
+    ("divide by zero", N_("A division by zero (or log(0)) happened: check the denominators.")),
 )
 
 
 def _warning_advice(text: str) -> str:
     for key, advice in _WARNING_ADVICE:
         if key in text:
-            return advice
-    return "Test cells must run silently: find what triggers it and remove the cause."
+            return tr(advice)
+    return tr("Test cells must run silently: find what triggers it and remove the cause.")
 
 
 def _locate_warning(
@@ -616,8 +632,8 @@ def _exception_hint(
     if isinstance(exc, FloatingPointError):  # under np.seterr(all="raise")
         return " " + _warning_advice(str(exc))
     if isinstance(exc, ValueError) and "broadcast" in str(exc):
-        return (
-            " The shapes do not fit together: check the shape of every array in that line. To add a "
+        return " " + tr(
+            "The shapes do not fit together: check the shape of every array in that line. To add a "
             "(M,) vector to every column of an (M, N) matrix write v[:, None]; for an outer product "
             "use np.outer."
         )
@@ -632,8 +648,8 @@ def _exception_hint(
             f(first.flat[0].item(), *[_copy(a) for a in args[1:]], **kwargs)
         except Exception:
             return ""
-    return (
-        " It works for one number but not for an array, so it is probably not vectorised: use NumPy "
+    return " " + tr(
+        "It works for one number but not for an array, so it is probably not vectorised: use NumPy "
         "functions (np.exp, not math.exp) and np.where or boolean masks instead of `if x > 0:`."
     )
 
@@ -737,10 +753,10 @@ def check_function(
     """
     __tracebackhide__ = True  # IPython shows the test's line and this message, not the check's code
     if not callable(f):
-        raise AssertionError(
-            f"{name} is not a function (it is a {type(f).__name__}): did you overwrite it with a value? "
-            "Run the cell that defines it again."
-        )
+        raise AssertionError(tr(
+            "{name} is not a function (it is a {kind}): did you overwrite it with a value? "
+            "Run the cell that defines it again.", name=name, kind=type(f).__name__
+        ))
     kw = dict(kwargs or {})
     args = inputs if isinstance(inputs, tuple) else (inputs,)
     originals = tuple(_copy(a) for a in args)
@@ -759,30 +775,33 @@ def check_function(
         except Exception as exc:
             if _is_not_implemented(exc) and not str(exc):  # the stub's bare NotImplementedError()
                 raise NotImplementedError(_not_answered(exc, f, name)) from None
-            said = f"{name} raised {type(exc).__name__}: {exc}".rstrip()
+            said = tr("{name} raised {error}: {message}", name=name, error=type(exc).__name__, message=exc).rstrip()
             hint = _exception_hint(exc, f, originals, kw)
-            if hint and not said.endswith((".", "!", "?")):
+            if hint and not said.endswith((".", "!", "?", "。", "！", "？")):
                 said += "."
-            raise AssertionError(f"{said}{hint}\nThis was for the call {call}.") from exc
+            raise AssertionError(tr("{message}\nThis was for the call {call}.", message=said + hint, call=call)) from exc
 
     for pname, before, after in zip(pnames, originals, work):
         change = _first_change(before, after)
         if change is not None:
-            raise AssertionError(
-                f"{name} changed its argument {pname} in place ({change}). Never modify an input: "
-                f"write `{pname} = {pname} * 2` rather than `{pname} *= 2`, or start from a copy "
-                f"`{pname} = np.array({pname}, dtype=float)` (np.asarray does not copy)."
-            )
+            raise AssertionError(tr(
+                "{name} changed its argument {pname} in place ({change}). Never modify an input: "
+                "write `{pname} = {pname} * 2` rather than `{pname} *= 2`, or start from a copy "
+                "`{pname} = np.array({pname}, dtype=float)` (np.asarray does not copy).",
+                name=name, pname=pname, change=change,
+            ))
 
     runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if runtime:
         text = str(runtime[0].message)
         found = _locate_warning(f, originals, kw)
-        where = f", first at {pnames[0]} = {_fmt(found[1])}" if found else ""
-        raise AssertionError(
-            f'{name} emitted {runtime[0].category.__name__} "{text}"{where}. {_warning_advice(text)}'
-            f"\nThis was for the call {call}."
-        )
+        where = tr(", first at {pname} = {value}", pname=pnames[0], value=_fmt(found[1])) if found else ""
+        raise AssertionError(tr(
+            "{message}\nThis was for the call {call}.",
+            message=_join(tr('{name} emitted {warning} "{text}"{where}.', name=name,
+                             warning=runtime[0].category.__name__, text=text, where=where), _warning_advice(text)),
+            call=call,
+        ))
 
     first = originals[0] if originals else None
     elementwise = isinstance(first, np.ndarray) and first.shape == expected.shape
@@ -803,14 +822,15 @@ def check_function(
             name,
             rtol=rtol,
             atol=atol,
-            symbols=symbols if symbols is not None else (f"the shape of {pnames[0]}" if elementwise else None),
+            symbols=symbols if symbols is not None else (
+                tr("the shape of {name}", name=pnames[0]) if elementwise else None),
             inputs=first if elementwise else None,
             input_name=pnames[0] if pnames else "x",
             mistakes=wrong,
             dtype=dtype,
         )
     except AssertionError as exc:
-        raise AssertionError(f"{exc}\nThis was for the call {call}.") from None
+        raise AssertionError(tr("{message}\nThis was for the call {call}.", message=exc, call=call)) from None
 
 
 # --------------------------------------------------------------------------- call_answer
@@ -838,10 +858,10 @@ def call_answer(f: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> 
     """
     __tracebackhide__ = True
     if not callable(f):
-        raise AssertionError(
-            f"{name} is not a function (it is a {type(f).__name__}): did you overwrite it with a value? "
-            "Run the cell that defines it again."
-        )
+        raise AssertionError(tr(
+            "{name} is not a function (it is a {kind}): did you overwrite it with a value? "
+            "Run the cell that defines it again.", name=name, kind=type(f).__name__
+        ))
     try:
         return f(*args, **kwargs)
     except Exception as exc:
@@ -926,10 +946,10 @@ def check_does_not_use(
             used.update(node.module.split("."))
     hits = sorted(banned & used)
     if hits:
-        raise AssertionError(
-            f"{name} uses {', '.join(hits)}, which this exercise asks you not to call"
-            + (f": {why}" if why else ": write it yourself.")
-        )
+        raise AssertionError(tr(
+            "{name} uses {names}, which this exercise asks you not to call: {why}",
+            name=name, names=", ".join(hits), why=tr(why) if why else tr("write it yourself."),
+        ))
 
 
 @student_facing
@@ -960,17 +980,18 @@ def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) 
         tree = ast.parse("\n".join(lines))
     except (OSError, TypeError, SyntaxError):
         return
-    kinds = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
-             ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
-             ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
+    kinds = {ast.For: N_("a for loop"), ast.AsyncFor: N_("a for loop"), ast.While: N_("a while loop"),
+             ast.ListComp: N_("a list comprehension"), ast.SetComp: N_("a set comprehension"),
+             ast.DictComp: N_("a dict comprehension"), ast.GeneratorExp: N_("a generator expression")}
     for node in ast.walk(tree):
         kind = kinds.get(type(node))
         if kind:
             text = lines[node.lineno - 1].strip()
-            raise AssertionError(
-                f"{name} loops over something in Python ({kind} at line {node.lineno}: `{text}`), which this "
-                "task asks you not to do" + (f": {why}" if why else ": use whole-array NumPy operations.")
-            )
+            raise AssertionError(tr(
+                "{name} loops over something in Python ({kind} at line {line}: `{text}`), which this "
+                "task asks you not to do: {why}", name=name, kind=tr(kind), line=node.lineno, text=text,
+                why=tr(why) if why else tr("use whole-array NumPy operations."),
+            ))
 
 
 @contextlib.contextmanager
@@ -1105,57 +1126,65 @@ def check_sympy_steps(
         if not isinstance(e, sp.Expr):
             raise TypeError(f"check_sympy_steps: {label} must be a SymPy expression, got {type(e).__name__}.")
     if isinstance(steps, sp.Basic):
-        raise AssertionError(
-            f"{name}: got a single SymPy expression; expected a list of expressions, one per step: "
-            "[start, step, ..., result]."
-        )
+        raise AssertionError(tr(
+            "{name}: got a single SymPy expression; expected a list of expressions, one per step: "
+            "[start, step, ..., result].", name=name
+        ))
     if not isinstance(steps, (list, tuple)):
-        raise AssertionError(
-            f"{name}: got {'None' if steps is None else 'a ' + type(steps).__name__}; expected a list "
-            "of SymPy expressions, one per step"
-            + (" (did you forget the `return` statement?)." if steps is None else ".")
-        )
+        if steps is None:
+            raise AssertionError(tr(
+                "{name}: got None; expected a list of SymPy expressions, one per step "
+                "(did you forget the `return` statement?).", name=name
+            ))
+        raise AssertionError(tr(
+            "{name}: got a {kind}; expected a list of SymPy expressions, one per step.",
+            name=name, kind=type(steps).__name__
+        ))
     if len(steps) < min_steps:
-        raise AssertionError(
-            f"{name}: got {len(steps)} step{'s' if len(steps) != 1 else ''}; expected at least {min_steps}: "
-            f"the start {start}, at least {min_steps - 2} intermediate step{'s' if min_steps > 3 else ''}, "
-            "and the result."
-        )
+        raise AssertionError(tr(
+            "{name}: got {n} step{s}; expected at least {min_steps}: "
+            "the start {start}, at least {middle} intermediate step{s2}, and the result.",
+            name=name, n=len(steps), s="s" if len(steps) != 1 else "", min_steps=min_steps, start=start,
+            middle=min_steps - 2, s2="s" if min_steps > 3 else "",
+        ))
     for k, s in enumerate(steps, 1):
         if isinstance(s, str):
-            raise AssertionError(
-                f"{name}: step {k} is a string {s!r}; write it with SymPy objects (sp.exp(-x), not 'exp(-x)')."
-            )
+            raise AssertionError(tr(
+                "{name}: step {k} is a string {text}; write it with SymPy objects (sp.exp(-x), not 'exp(-x)').",
+                name=name, k=k, text=repr(s)
+            ))
         if isinstance(s, sp.Basic) and not isinstance(s, sp.Expr):
-            raise AssertionError(
-                f"{name}: step {k} is a {type(s).__name__} ({s}), not an expression: write only the "
-                "expression (the right-hand side), not an equation or a comparison."
-            )
+            raise AssertionError(tr(
+                "{name}: step {k} is a {kind} ({step}), not an expression: write only the "
+                "expression (the right-hand side), not an equation or a comparison.",
+                name=name, k=k, kind=type(s).__name__, step=s
+            ))
         if not isinstance(s, sp.Expr):
-            raise AssertionError(
-                f"{name}: step {k} is a {type(s).__name__} ({_fmt(s)}), not a SymPy expression: build "
-                "every step from the symbol x with SymPy functions (sp.exp, not np.exp or math.exp)."
-            )
+            raise AssertionError(tr(
+                "{name}: step {k} is a {kind} ({step}), not a SymPy expression: build "
+                "every step from the symbol x with SymPy functions (sp.exp, not np.exp or math.exp).",
+                name=name, k=k, kind=type(s).__name__, step=_fmt(s)
+            ))
     allowed = {s.name for s in (start.free_symbols | end.free_symbols) if isinstance(s, sp.Symbol)}
     for k, s in enumerate(steps, 1):
         extra = sorted(
             sym.name for sym in s.free_symbols if isinstance(sym, sp.Symbol) and sym.name not in allowed
         )
         if extra:
-            raise AssertionError(
-                f"{name}: step {k} ({s}) uses the symbol{'s' if len(extra) > 1 else ''} "
-                f"{', '.join(extra)}, which the derivation does not have; expected only "
-                f"{', '.join(sorted(allowed)) or 'no symbols'}."
-            )
+            raise AssertionError(tr(
+                "{name}: step {k} ({step}) uses the symbol{s} {extra}, which the derivation does not have; "
+                "expected only {allowed}.", name=name, k=k, step=s, s="s" if len(extra) > 1 else "",
+                extra=", ".join(extra), allowed=", ".join(sorted(allowed)) or tr("no symbols"),
+            ))
     for k in range(1, len(steps)):
         if steps[k] == steps[k - 1]:
-            raise AssertionError(
-                f"{name}: step {k + 1} is the same SymPy expression as step {k} ({steps[k]}): every step must "
+            raise AssertionError(tr(
+                "{name}: step {k1} is the same SymPy expression as step {k} ({step}): every step must "
                 "change the expression. If you typed a different form, SymPy rewrote it into the old one as "
                 "it built it (it merges powers of the same base and cancels numbers automatically): keep "
                 "your form with sp.UnevaluatedExpr(...) or sp.Mul(a, b, evaluate=False), or delete the "
-                "repeated step."
-            )
+                "repeated step.", name=name, k1=k + 1, k=k, step=steps[k]
+            ))
 
     table = {nm: sp.Symbol(nm, real=True) for nm in sorted(allowed)}
 
@@ -1196,9 +1225,9 @@ def check_sympy_steps(
             compared += 1
             if abs(va - vb) > tol * max(1.0, abs(va), abs(vb)):
                 at = ", ".join(f"{s} = {val:.5g}" for s, val in pt.items())
-                return f"At {at}, {{a}} = {show(va)} but {{b}} = {show(vb)}."
+                return tr("At {at}, {a} = {va} but {b} = {vb}.", at=at, a="{a}", va=show(va), b="{b}", vb=show(vb))
         if compared == 0:
-            return (
+            return tr(
                 "SymPy could not simplify their difference to 0, and they could not be evaluated at "
                 "any test point (an unevaluated function, or a division by zero?)."
             )
@@ -1206,23 +1235,23 @@ def check_sympy_steps(
 
     problem = differ(start, steps[0])
     if problem is not None:
-        raise AssertionError(
-            f"{name}: step 1 should equal the start of the derivation, but it does not:\n"
-            f"  start:  {start}\n  step 1: {steps[0]}\n" + problem.format(a="start", b="step 1")
-        )
+        raise AssertionError(tr(
+            "{name}: step 1 should equal the start of the derivation, but it does not:\n"
+            "  start:  {start}\n  step 1: {step}\n", name=name, start=start, step=steps[0]
+        ) + problem.format(a=tr("start"), b=tr("step {k}", k=1)))
     for k in range(1, len(steps)):
         problem = differ(steps[k - 1], steps[k])
         if problem is not None:
             raise AssertionError(
-                f"{name}: step {k + 1} is not equal to step {k}:\n"
-                f"  step {k}: {steps[k - 1]}\n  step {k + 1}: {steps[k]}\n"
-                + problem.format(a=f"step {k}", b=f"step {k + 1}")
-                + f" The mistake is in going from step {k} to step {k + 1}."
+                tr("{name}: step {k1} is not equal to step {k}:\n  step {k}: {before}\n  step {k1}: {after}\n",
+                   name=name, k1=k + 1, k=k, before=steps[k - 1], after=steps[k])
+                + problem.format(a=tr("step {k}", k=k), b=tr("step {k}", k=k + 1))
+                + " " + tr("The mistake is in going from step {k} to step {k1}.", k=k, k1=k + 1)
             )
     problem = differ(steps[-1], end)
     if problem is not None:
         last = len(steps)
-        raise AssertionError(
-            f"{name}: the last step (step {last}) should be the result, but it is not:\n"
-            f"  step {last}: {steps[-1]}\n  result: {end}\n" + problem.format(a=f"step {last}", b="the result")
-        )
+        raise AssertionError(tr(
+            "{name}: the last step (step {last}) should be the result, but it is not:\n"
+            "  step {last}: {step}\n  result: {end}\n", name=name, last=last, step=steps[-1], end=end
+        ) + problem.format(a=tr("step {k}", k=last), b=tr("the result")))
