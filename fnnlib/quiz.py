@@ -39,6 +39,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fnnlib.i18n import N_, tr
+
 __all__ = ["Quiz", "Choice", "Numeric", "Expression", "Feedback"]
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -95,11 +97,13 @@ class _Question:
 
     def feedback(self, value: Any) -> Feedback:
         correct, detail = self.judge(value)
-        head = "Correct" if correct else "Not quite"
-        parts = [f"{head}: {detail}" if detail else f"{head}."]
-        if self.explain:
-            parts.append(self.explain)
-        return Feedback(correct, " ".join(parts))
+        if correct:
+            head = tr("Correct: {detail}", detail=detail) if detail else tr("Correct.")
+        else:
+            head = tr("Not quite: {detail}", detail=detail) if detail else tr("Not quite.")
+        explain = tr(self.explain) if self.explain else ""
+        sep = "" if head.endswith(("。", "？", "！", "）")) else " "
+        return Feedback(correct, head + sep + explain if explain else head)
 
 
 class Choice(_Question):
@@ -164,66 +168,71 @@ class Choice(_Question):
         """The option index meant by ``value``: an index, a letter or the option's text."""
         n = len(self.options)
         if isinstance(value, bool):
-            raise TypeError(f"an option index 0 to {n - 1}, a letter a to {_LETTERS[n - 1]}, or the option's text; got {value!r}.")
+            raise TypeError(tr("an option index 0 to {last}, a letter a to {letter}, or the option's text; got {value}.",
+                               last=n - 1, letter=_LETTERS[n - 1], value=repr(value)))
         if isinstance(value, numbers.Integral):
             if not 0 <= int(value) < n:
-                raise ValueError(
-                    f"option {value} does not exist; this question has options 0 to {n - 1} "
-                    f"(or the letters a to {_LETTERS[n - 1]})."
-                )
+                raise ValueError(tr(
+                    "option {value} does not exist; this question has options 0 to {last} "
+                    "(or the letters a to {letter}).", value=value, last=n - 1, letter=_LETTERS[n - 1]
+                ))
             return int(value)
         if isinstance(value, str):
             s = value.strip().strip("()").strip().lower()
             if len(s) == 1 and s in _LETTERS[:n]:
                 return _LETTERS.index(s)
             for k, option in enumerate(self.options):
-                if value.strip() == option:
+                if value.strip() in (option, tr(option)):
                     return k
-            raise ValueError(
-                f"{value!r} is neither a letter a to {_LETTERS[n - 1]} nor the text of an option."
-            )
-        raise TypeError(
-            f"expected an option index 0 to {n - 1}, a letter a to {_LETTERS[n - 1]}, or the option's text; "
-            f"got {type(value).__name__} {value!r}."
-        )
+            raise ValueError(tr(
+                "{value} is neither a letter a to {letter} nor the text of an option.",
+                value=repr(value), letter=_LETTERS[n - 1]
+            ))
+        raise TypeError(tr(
+            "expected an option index 0 to {last}, a letter a to {letter}, or the option's text; "
+            "got {kind} {value}.", last=n - 1, letter=_LETTERS[n - 1], kind=type(value).__name__, value=repr(value)
+        ))
 
     def judge(self, value: Any) -> tuple[bool, str]:
         k = self.index_of(value)
         if k == self.answer:
-            return True, f"{self.label(k)} {self.options[k]}."
-        note = self.notes[k]
-        if note and not note.endswith((".", "!", "?")):
-            note += "."
-        detail = f"{self.label(k)} is not it."
-        return False, f"{detail} {note}" if note else detail
+            option = tr(self.options[k])
+            return True, f"{self.label(k)} {option}" + ("" if option.endswith(("。", "？", "！")) else ".")
+        note = tr(self.notes[k]) if self.notes[k] else ""
+        if note and not note.endswith((".", "!", "?", "。", "！", "？")):
+            note += "。" if note != self.notes[k] else "."
+        detail = tr("{label} is not it.", label=self.label(k))
+        sep = "" if detail.endswith("。") else " "
+        return False, f"{detail}{sep}{note}" if note else detail
 
     def answer_text(self) -> str:
-        return f"{self.label(self.answer)} {self.options[self.answer]}"
+        return f"{self.label(self.answer)} {tr(self.options[self.answer])}"
 
     def how_to_answer(self) -> str:
-        return f"an option: 0 to {len(self.options) - 1}, or a letter"
+        return tr("an option: 0 to {last}, or a letter", last=len(self.options) - 1)
 
 
 def _to_number(value: Any, what: str) -> float:
     """A real number from a number or from a string such as '0.25', '1/4', '2**10', '1e-3'."""
     if isinstance(value, bool):
-        raise TypeError(f"expected a number, got {value!r}.")
+        raise TypeError(tr("expected a number, got {value}.", value=repr(value)))
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, str):
         s = value.strip().replace("^", "**").replace("−", "-").replace("×", "*").replace(",", "")
         if not s:
-            raise ValueError("the answer is empty; type a number.")
+            raise ValueError(tr("the answer is empty; type a number."))
         if not re.fullmatch(r"[0-9eE.+\-*/() ]+", s):
-            raise ValueError(f"could not read {value!r} as a number; type digits such as 13, 0.25 or 1/4.")
+            raise ValueError(tr("could not read {value} as a number; type digits such as 13, 0.25 or 1/4.",
+                                value=repr(value)))
         import sympy
 
         try:
             number = sympy.sympify(s, rational=True)
         except (sympy.SympifyError, SyntaxError, TypeError, ZeroDivisionError) as exc:
-            raise ValueError(f"could not read {value!r} as a number ({exc}).") from exc
+            raise ValueError(tr("could not read {value} as a number ({error}).", value=repr(value), error=exc)) from exc
         if not number.is_number or not number.is_real:
-            raise ValueError(f"could not read {value!r} as a real number.")
+            raise ValueError(tr("could not read {value} as a real number.", value=repr(value)))
         return float(number)
     try:
         import numpy as np
@@ -232,7 +241,8 @@ def _to_number(value: Any, what: str) -> float:
             return float(value.reshape(()))
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
-    raise TypeError(f"expected {what}, got {type(value).__name__} {value!r}.")
+    raise TypeError(tr("expected {what}, got {kind} {value}.", what=tr(what), kind=type(value).__name__,
+                       value=repr(value)))
 
 
 def _fmt(x: float) -> str:
@@ -269,20 +279,24 @@ class Numeric(_Question):
         self.tol = float(tol)
 
     def judge(self, value: Any) -> tuple[bool, str]:
-        x = _to_number(value, "a number")
+        x = _to_number(value, N_("a number"))
         if not math.isfinite(x):
-            raise ValueError(f"expected a finite number, got {value!r}.")
+            raise ValueError(tr("expected a finite number, got {value}.", value=repr(value)))
         slack = self.tol + 1e-9 * max(1.0, abs(self.answer))
         if abs(x - self.answer) <= slack:
-            return True, f"{_fmt(x)}" + (f" (within ±{_fmt(self.tol)} of {_fmt(self.answer)})." if self.tol else ".")
-        side = "too high" if x > self.answer else "too low"
-        return False, f"{_fmt(x)} is {side}."
+            if self.tol:
+                return True, tr("{value} (within ±{tol} of {answer}).", value=_fmt(x), tol=_fmt(self.tol),
+                                answer=_fmt(self.answer))
+            return True, f"{_fmt(x)}."
+        if x > self.answer:
+            return False, tr("{value} is too high.", value=_fmt(x))
+        return False, tr("{value} is too low.", value=_fmt(x))
 
     def answer_text(self) -> str:
         return _fmt(self.answer) + (f" (±{_fmt(self.tol)})" if self.tol else "")
 
     def how_to_answer(self) -> str:
-        return "a number"
+        return tr("a number")
 
 
 def _parse_symbols(symbols: Any) -> list[str]:
@@ -351,18 +365,20 @@ class Expression(_Question):
         local.update(syms)  # the question's own symbols win (a symbol may be called e, E or pi)
         s = text.strip().replace("−", "-").replace("·", "*").replace("×", "*")
         if not s:
-            raise ValueError("the answer is empty; type an expression.")
+            raise ValueError(tr("the answer is empty; type an expression."))
         transformations = standard_transformations + (convert_xor, implicit_multiplication_application)
         try:
             expr = parse_expr(s, local_dict=local, transformations=transformations, evaluate=True)
         except Exception as exc:  # SyntaxError, TokenError, TypeError from bad input
-            raise ValueError(f"could not read {text!r} as an expression ({type(exc).__name__}).") from exc
+            raise ValueError(tr("could not read {text} as an expression ({error}).", text=repr(text),
+                                error=type(exc).__name__)) from exc
         if not isinstance(expr, sympy.Basic):
             expr = sympy.sympify(expr)
         unknown = sorted(str(s) for s in expr.free_symbols if s not in set(syms.values()))
         if unknown:
             allowed = ", ".join(self.symbol_names)
-            raise ValueError(f"{text!r} uses {', '.join(unknown)}; the answer may only use {allowed}.")
+            raise ValueError(tr("{text} uses {unknown}; the answer may only use {allowed}.", text=repr(text),
+                                unknown=", ".join(unknown), allowed=allowed))
         return expr
 
     def _numerically_equal(self, a: Any, b: Any) -> bool:
@@ -390,29 +406,29 @@ class Expression(_Question):
             names = {str(s) for s in given.free_symbols}
             unknown = sorted(names - set(self.symbol_names))
             if unknown:
-                raise ValueError(f"the expression uses {', '.join(unknown)}; the answer may only use "
-                                 f"{', '.join(self.symbol_names)}.")
+                raise ValueError(tr("the expression uses {unknown}; the answer may only use {allowed}.",
+                                    unknown=", ".join(unknown), allowed=", ".join(self.symbol_names)))
             given = given.subs({sympy.Symbol(n): sympy.Symbol(n, real=True) for n in names})
         elif isinstance(value, str):
             given = self._parse(value)
         else:
-            raise TypeError(
-                f"expected an expression as a string such as {self.answer_src!r} (or a SymPy expression), "
-                f"got {type(value).__name__} {value!r}."
-            )
+            raise TypeError(tr(
+                "expected an expression as a string such as {example} (or a SymPy expression), got {kind} {value}.",
+                example=repr(self.answer_src), kind=type(value).__name__, value=repr(value)
+            ))
         difference = sympy.simplify(given - self.answer)
         equal = difference == 0 or (difference.free_symbols and self._numerically_equal(given, self.answer))
         if difference.is_number and difference != 0:
             equal = False
         if equal:
-            return True, f"{sympy.sstr(given)} equals {self.answer_src}."
-        return False, f"{sympy.sstr(given)} is not equivalent to the expected expression."
+            return True, tr("{given} equals {answer}.", given=sympy.sstr(given), answer=self.answer_src)
+        return False, tr("{given} is not equivalent to the expected expression.", given=sympy.sstr(given))
 
     def answer_text(self) -> str:
         return self.answer_src
 
     def how_to_answer(self) -> str:
-        return f"an expression in {', '.join(self.symbol_names)}"
+        return tr("an expression in {symbols}", symbols=", ".join(self.symbol_names))
 
 
 _STATIC_STYLE = (
@@ -459,15 +475,16 @@ class Quiz:
                 "Call quiz.check(question_index, your_answer)."
             )
         if not 0 <= int(i) < n:
-            raise IndexError(
-                f"Quiz.check: there is no question {i}; quiz {self.name!r} has questions 0 to {n - 1} "
-                f"(counted from 0: 'Question 1' is quiz.check(0, ...))."
-            )
+            raise IndexError(tr(
+                "Quiz.check: there is no question {i}; quiz {name} has questions 0 to {last} "
+                "(counted from 0: 'Question 1' is quiz.check(0, ...)).", i=i, name=repr(self.name), last=n - 1
+            ))
         q = self.questions[int(i)]
         try:
             return q.feedback(value)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"Quiz.check({i}, …): question {int(i) + 1} expects {q.how_to_answer()}: {exc}") from exc
+            raise type(exc)(tr("Quiz.check({i}, …): question {number} expects {how}: {error}", i=i,
+                               number=int(i) + 1, how=q.how_to_answer(), error=exc)) from exc
 
     def check(self, i: int, value: Any) -> Feedback:
         """Check answer ``value`` to question ``i`` (counted from 0); print and return the feedback.
@@ -506,21 +523,22 @@ class Quiz:
 
     def to_markdown(self) -> str:
         """The questions as Markdown, each answer inside a ``<details>`` block."""
-        lines = [f"**Check your understanding** ({self.name}, {len(self)} questions, not graded)", ""]
+        lines = [tr("**Check your understanding** ({name}, {n} questions, not graded)", name=self.name, n=len(self)),
+                 ""]
         for i, q in enumerate(self.questions):
-            lines.append(f"**Question {i + 1}** · `{self._hint(i)}` · {q.prompt}")
+            lines.append(tr("**Question {number}**", number=i + 1) + f" · `{self._hint(i)}` · {tr(q.prompt)}")
             lines.append("")
             if isinstance(q, Choice):
                 for k, option in enumerate(q.options):
-                    lines.append(f"- {q.label(k)} {option}")
+                    lines.append(f"- {q.label(k)} {tr(option)}")
                 lines.append("")
-            lines.append("<details><summary>Show answer</summary>")
+            lines.append("<details><summary>" + tr("Show answer") + "</summary>")
             lines.append("")
-            lines.append(f"**Answer:** {q.answer_text()}. {q.explain}".rstrip())
+            lines.append(tr("**Answer:** {answer}.", answer=q.answer_text()) + f" {tr(q.explain) if q.explain else ''}".rstrip())
             lines.append("")
             lines.append("</details>")
             lines.append("")
-        lines.append(_FOOTER)
+        lines.append(tr(_FOOTER))
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -528,34 +546,36 @@ class Quiz:
         esc = html.escape
         parts = [
             f'<div class="fnn-quiz-static" data-quiz="{esc(self.name)}">',
-            f"<p><b>Check your understanding</b> ({esc(self.name)}, {len(self)} questions, not graded)</p>",
+            "<p>" + tr("<b>Check your understanding</b> ({name}, {n} questions, not graded)", name=esc(self.name),
+                       n=len(self)) + "</p>",
             "<ol>",
         ]
         for i, q in enumerate(self.questions):
             parts.append(f'<li class="fnn-quiz-question" data-kind="{q.kind}">')
-            parts.append(f"<p>{esc(q.prompt)} <code>{esc(self._hint(i))}</code></p>")
+            parts.append(f"<p>{esc(tr(q.prompt))} <code>{esc(self._hint(i))}</code></p>")
             if isinstance(q, Choice):
                 parts.append("<ul style=\"list-style: none\">")
-                parts.extend(f"<li>{esc(q.label(k))} {esc(o)}</li>" for k, o in enumerate(q.options))
+                parts.extend(f"<li>{esc(q.label(k))} {esc(tr(o))}</li>" for k, o in enumerate(q.options))
                 parts.append("</ul>")
             parts.append(
-                "<details><summary>Show answer</summary>"
-                f"<p><b>Answer:</b> {esc(q.answer_text())}. {esc(q.explain)}</p></details>"
+                "<details><summary>" + tr("Show answer") + "</summary>"
+                "<p>" + tr("<b>Answer:</b> {answer}.", answer=esc(q.answer_text()))
+                + f" {esc(tr(q.explain) if q.explain else '')}</p></details>"
             )
             parts.append("</li>")
         parts.append("</ol>")
-        parts.append(f"<p><i>{esc(_FOOTER)}</i></p>")
+        parts.append(f"<p><i>{esc(tr(_FOOTER))}</i></p>")
         parts.append("</div>")
         return _STATIC_STYLE + "\n".join(parts)
 
     def to_text(self) -> str:
         """Plain text: the questions and options, answers not shown."""
-        lines = [f"Check your understanding ({self.name}, {len(self)} questions, not graded)"]
+        lines = [tr("Check your understanding ({name}, {n} questions, not graded)", name=self.name, n=len(self))]
         for i, q in enumerate(self.questions):
-            lines.append(f"Question {i + 1} [{self._hint(i)}]: {q.prompt}")
+            lines.append(tr("Question {number}", number=i + 1) + f" [{self._hint(i)}]: {tr(q.prompt)}")
             if isinstance(q, Choice):
-                lines.extend(f"    {q.label(k)} {o}" for k, o in enumerate(q.options))
-        lines.append(_FOOTER)
+                lines.extend(f"    {q.label(k)} {tr(o)}" for k, o in enumerate(q.options))
+        lines.append(tr(_FOOTER))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -587,16 +607,16 @@ class Quiz:
             raise ImportError("Quiz.widget needs ipywidgets: pip install ipywidgets (or use quiz.check).") from exc
         rows = []
         for i, q in enumerate(self.questions):
-            prompt = w.HTMLMath(value=f"<b>Question {i + 1}.</b> {html.escape(q.prompt)}")
+            prompt = w.HTMLMath(value="<b>" + tr("Question {number}.", number=i + 1) + f"</b> {html.escape(tr(q.prompt))}")
             if isinstance(q, Choice):
                 entry = w.RadioButtons(
-                    options=[(f"{q.label(k)} {o}", k) for k, o in enumerate(q.options)],
+                    options=[(f"{q.label(k)} {tr(o)}", k) for k, o in enumerate(q.options)],
                     value=None,
                     layout=w.Layout(width="auto"),
                 )
             else:
                 entry = w.Text(placeholder=q.how_to_answer(), layout=w.Layout(width="24em"))
-            button = w.Button(description="Check", button_style="", layout=w.Layout(width="6em"))
+            button = w.Button(description=tr("Check"), button_style="", layout=w.Layout(width="6em"))
             result = w.HTML(value="")
             button.on_click(self._make_handler(i, entry, result))
             row = w.VBox([prompt, w.HBox([entry, button]), result])
@@ -610,7 +630,7 @@ class Quiz:
         def on_click(_button: Any) -> None:
             value = entry.value
             if value is None or (isinstance(value, str) and not value.strip()):
-                result.value = "<span style='color:#8a6d3b'>Choose or type an answer first.</span>"
+                result.value = "<span style='color:#8a6d3b'>" + tr("Choose or type an answer first.") + "</span>"
                 return
             try:
                 fb = self.feedback(i, value)
@@ -636,13 +656,14 @@ class Quiz:
                         "version_minor": 0,
                         "model_id": box.model_id,
                     },
-                    "text/plain": f"[interactive quiz {self.name!r}: {len(self)} questions; needs a running kernel]",
+                    "text/plain": tr("[interactive quiz {name}: {n} questions; needs a running kernel]",
+                                     name=repr(self.name), n=len(self)),
                 },
                 raw=True,
             )
 
 
-_FOOTER = (
+_FOOTER = N_(
     "Answer in the notebook: run this cell for one widget per question, "
     "or call quiz.check(i, answer) with i counted from 0."
 )
