@@ -8,18 +8,23 @@ are the only Sphinx sources kept here.
 Everything the pages load is in the built folder: no CDN, no web font service, no widget manager.
 Math is typeset by the MathJax 3.2.2 that fnngrade vendors for its feedback pages (SVG output:
 no font files); the Chinese key terms use the reader's installed CJK fonts (_static/course.css).
+
+The same configuration builds the Chinese site (tools/site.py sets ``language`` to zh_CN and the
+title); fnn_language.py, here, adds the link to the same page in the other language.
 """
 
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # fnn_language
 
 project = "Feedforward neural networks"
 author = "fnn-course"
 copyright = "fnn-course, MIT licence"
 language = "en"
 
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "fnn_language"]
 
 # Notebooks are shown with their stored outputs: nothing is executed at build time.
 nb_execution_mode = "off"
@@ -87,5 +92,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_navbar_depth": 1,
     "footer_content_items": ["copyright.html"],
+    # the language switch (fnn_language.py, _templates/fnn-language.html) first in the article's top bar
+    "article_header_end": ["fnn-language.html", "article-header-buttons.html"],
     "navbar_persistent": [],  # one search field (the sidebar's), not a second one in a header bar
 }
