@@ -45,6 +45,7 @@ import copy
 import difflib
 import hashlib
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -278,7 +279,7 @@ def refresh(src: Source, keys: list[str] | None) -> list[str]:
 
 # --------------------------------------------------------------------------- invariants
 
-_MATH_RE = re.compile(r"\$\$.*?\$\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}|(?<![\\$])\$(?!\$)(?:\\.|[^$\\\n])+?\$", re.S)
+_MATH_RE = re.compile(r"\$\$.*?\$\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}|(?<![\\$])\$(?!\$)(?:\\.|[^$\\\n]|\n(?![ \t]*\n))+?\$", re.S)
 _FENCE_RE = re.compile(r"^```.*?^```", re.S | re.M)
 _CODE_RE = re.compile(r"`[^`\n]+`")
 _LINK_RE = re.compile(r"!?\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -506,13 +507,35 @@ def _translated(src: Source) -> dict[str, str]:
     return out
 
 
+_MD_LINK_RE = re.compile(r"(!?\[[^\]\n]*\]\()([^)\s#]+)((?:#[^)\s]*)?\))")
+
+
+def relink(text: str, src: Source) -> str:
+    """Links of a generated file that the Chinese edition has no counterpart for point back to the
+    English file (zh/START.md's ``GLOSSARY.md`` becomes ``../GLOSSARY.md``); links to a page the
+    edition has (``lectures/01-....ipynb`` from zh/START.md) stay, so a reader stays in Chinese."""
+    outputs = {s.output.resolve() for s in sources()}
+
+    def fix(m: re.Match) -> str:
+        target = m.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("/"):
+            return m.group(0)
+        here = (src.output.parent / target).resolve()
+        there = (src.path.parent / target).resolve()
+        if here in outputs or here.exists() or not there.exists():
+            return m.group(0)
+        return m.group(1) + os.path.relpath(there, src.output.parent.resolve()).replace(os.sep, "/") + m.group(3)
+
+    return _MD_LINK_RE.sub(fix, text)
+
+
 def render_notebook(src: Source) -> str:
     nb = nbformat.read(src.path, as_version=4)
     zh = _translated(src)
     out = copy.deepcopy(nb)
     for cell in out.cells:
         if cell["cell_type"] == "markdown" and cell["id"] in zh:
-            cell["source"] = zh[cell["id"]]
+            cell["source"] = relink(zh[cell["id"]], src)
             if src.kind == "release" and "checksum" in cell.get("metadata", {}).get("nbgrader", {}):
                 from nbgrader.utils import compute_checksum
                 cell["metadata"]["nbgrader"]["checksum"] = compute_checksum(cell)
@@ -529,7 +552,7 @@ def render_notebook(src: Source) -> str:
 
 def render_doc(src: Source) -> str:
     zh = _translated(src)
-    parts = [zh[u.key] for u in src.units()]
+    parts = [relink(zh[u.key], src) for u in src.units()]
     note = GENERATED_NOTE.format(source=src.rel, translation=_rel(src.translation))
     return note + "\n\n" + "\n\n".join(p.strip("\n") for p in parts) + "\n"
 
