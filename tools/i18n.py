@@ -284,7 +284,9 @@ _FENCE_RE = re.compile(r"^```.*?^```", re.S | re.M)
 _CODE_RE = re.compile(r"`[^`\n]+`")
 _LINK_RE = re.compile(r"!?\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _ATTR_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"']+)["']""")
-_URL_RE = re.compile(r"<(https?://[^>\s]+)>|(?<![(\"'<])\bhttps?://[^\s)>\]]+")
+# a bare URL ends before whitespace, a closing bracket, anything outside ASCII (full-width punctuation
+# follows it in Chinese) and trailing sentence punctuation ("see https://nndl.github.io/, whose ...")
+_URL_RE = re.compile(r"<(https?://[^>\s]+)>|(?<![(\"'<])\bhttps?://[\x21-\x7e]*[^\s)>\].,;:!?'\"\x00-\x20\x7f-\U0010ffff]")
 _NUM_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])|(?<=[^\x00-\x7f])\d+(?:\.\d+)?|\d+(?=[^\x00-\x7f])")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 
