@@ -376,10 +376,12 @@ def check_array(
     arr = _as_result(got, exp, name, want)
 
     def at(idx: tuple[int, ...]) -> str:
-        where = tr(" at index {index}", index=_fmt_index(idx)) if idx else ""
-        if inp is not None:
-            where += f" ({input_name} = {_fmt(inp[idx])})"
-        return where
+        if inp is None:
+            return tr(" at index {index}", index=_fmt_index(idx)) if idx else ""
+        if not idx:
+            return tr(" ({input} = {value})", input=input_name, value=_fmt(inp[idx]))
+        return tr(" at index {index} ({input} = {value})", index=_fmt_index(idx), input=input_name,
+                  value=_fmt(inp[idx]))
 
     # shape
     if arr.shape != exp.shape:
@@ -1142,10 +1144,10 @@ def check_sympy_steps(
         ))
     if len(steps) < min_steps:
         raise AssertionError(tr(
-            "{name}: got {n} step{s}; expected at least {min_steps}: "
-            "the start {start}, at least {middle} intermediate step{s2}, and the result.",
-            name=name, n=len(steps), s="s" if len(steps) != 1 else "", min_steps=min_steps, start=start,
-            middle=min_steps - 2, s2="s" if min_steps > 3 else "",
+            "{name}: got {n} {steps}; expected at least {min_steps}: "
+            "the start {start}, at least {middle} intermediate {middle_steps}, and the result.",
+            name=name, n=len(steps), steps=tr("steps") if len(steps) != 1 else tr("step"), min_steps=min_steps,
+            start=start, middle=min_steps - 2, middle_steps=tr("steps") if min_steps > 3 else tr("step"),
         ))
     for k, s in enumerate(steps, 1):
         if isinstance(s, str):
@@ -1172,8 +1174,9 @@ def check_sympy_steps(
         )
         if extra:
             raise AssertionError(tr(
-                "{name}: step {k} ({step}) uses the symbol{s} {extra}, which the derivation does not have; "
-                "expected only {allowed}.", name=name, k=k, step=s, s="s" if len(extra) > 1 else "",
+                "{name}: step {k} ({step}) uses the {symbols} {extra}, which the derivation does not have; "
+                "expected only {allowed}.", name=name, k=k, step=s,
+                symbols=tr("symbols") if len(extra) > 1 else tr("symbol"),
                 extra=", ".join(extra), allowed=", ".join(sorted(allowed)) or tr("no symbols"),
             ))
     for k in range(1, len(steps)):
@@ -1245,8 +1248,8 @@ def check_sympy_steps(
             raise AssertionError(
                 tr("{name}: step {k1} is not equal to step {k}:\n  step {k}: {before}\n  step {k1}: {after}\n",
                    name=name, k1=k + 1, k=k, before=steps[k - 1], after=steps[k])
-                + problem.format(a=tr("step {k}", k=k), b=tr("step {k}", k=k + 1))
-                + " " + tr("The mistake is in going from step {k} to step {k1}.", k=k, k1=k + 1)
+                + _join(problem.format(a=tr("step {k}", k=k), b=tr("step {k}", k=k + 1)),
+                        tr("The mistake is in going from step {k} to step {k1}.", k=k, k1=k + 1))
             )
     problem = differ(steps[-1], end)
     if problem is not None:

@@ -165,14 +165,19 @@ def catalog(lang: str) -> dict[str, str]:
     return {e["en"]: e[lang] for e in entries}
 
 
+# A finished text is matched only against templates with at least this much text of their own.
+MIN_LITERAL = 12
+
+
 @functools.lru_cache(maxsize=None)
 def _patterns(lang: str) -> list[tuple[re.Pattern[str], list[str], str]]:
     """For every template in the catalog: a regex of its finished text, its placeholders, the translation."""
     out = []
     for en, translated in catalog(lang).items():
         parts = list(string.Formatter().parse(en))
-        if not any(name is not None for _, name, _, _ in parts):
-            continue
+        literal = sum(len(lit) for lit, _, _, _ in parts)
+        if not any(name is not None for _, name, _, _ in parts) or literal < MIN_LITERAL:
+            continue  # a template with almost no text of its own ("{call} with {arguments}") matches too much
         regex, names, seen = [], [], {}
         for literal, name, spec, conv in parts:
             regex.append(re.escape(literal))
