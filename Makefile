@@ -87,9 +87,11 @@ LAB = $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/
 	$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 MODE_CONFIG = JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
 
+# The start page in the student's language (python -m fnnlib.language zh|en; README, 中文版).
 lab: $(STUDENT_STAMP) $(KERNEL_JSON)
-	@echo "==> starting JupyterLab on the start page START.md (Ctrl-C to stop); course staff: make instructor"
-	@$(call MODE_CONFIG,student) $(LAB)
+	@start=START.md; if [ "$$($(BIN)/python -m fnnlib.language show 2>/dev/null)" = zh ] && [ -f zh/START.md ]; then start=zh/START.md; fi; \
+	echo "==> starting JupyterLab on the start page $$start (Ctrl-C to stop); course staff: make instructor"; \
+	$(call MODE_CONFIG,student) $(subst /lab/tree/START.md,/lab/tree/$$start,$(LAB))
 
 instructor: $(STAMP) $(KERNEL_JSON)
 	@mkdir -p grading
