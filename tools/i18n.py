@@ -358,6 +358,8 @@ def glossary() -> list[Term]:
         zh_field = re.sub(r"⚠|\b\d+(?:,\s*\d+)*:", " ", cells[1])
         zh_names = [z for z in (_PAREN_RE.sub("", z).strip() for z in re.split(r"[;；/、,，]|或", _PAREN_RE.sub("", zh_field)))
                     if z and re.search(r"[\u4e00-\u9fff]", z)]
+        # "鼓包（凸起）函数": the table's own wording is accepted too
+        whole = [z.strip() for z in re.split(r"[;；]", zh_field) if "（" in z and re.search(r"[\u4e00-\u9fff]", z)]
         # "input layer / hidden layer / output layer | 输入层 / 隐藏层 / 输出层": paired in order
         en_names = [e.strip() for e in re.split(r"(?: / |, )(?![^(]*\))", cells[0]) if e.strip()]
         pairs = (list(zip(en_names, ([z] for z in zh_names))) if len(en_names) == len(zh_names) > 1
@@ -365,6 +367,8 @@ def glossary() -> list[Term]:
         for en, zhs in pairs:
             names.setdefault(en.lower(), en)
             terms.setdefault(en.lower(), set()).update(zhs)
+            if len(pairs) == 1:
+                terms[en.lower()].update(whole)
     out = []
     for key, zhs in terms.items():
         if not zhs:
