@@ -1,8 +1,11 @@
-"""The course website (`make site`, tools/site.py): built, complete, linked, leak-free, and right in a browser.
+"""The course website (`make site`, tools/site.py): built, complete, linked, leak-free, and right in a browser,
+in English and in Chinese (zh/), with a language switch on every page.
 
 The site is built once per test session into a scratch folder, exactly as `make site` builds it
 (Sphinx with warnings as errors). Set FNN_SITE_DIR to check an already built site instead (the
-GitHub Pages workflow checks what it is about to publish).
+GitHub Pages workflow checks what it is about to publish). The Chinese pages come from zh/; set
+FNN_SITE_ZH to another folder to test a draft of the Chinese edition
+(python tools/i18n.py generate --partial --out DIR).
 
 Without a browser:
 - every lecture, every assignment of the release, the glossary and the guides have a page, and
@@ -13,15 +16,22 @@ Without a browser:
 - no line of a model answer, a hidden test or a rubric of solutions/ is on the site (pages, search
   index, any notebook that is not a byte-for-byte copy of a committed one) unless a committed student-facing file shows the same line (a
   lecture's `for l in range(1, L + 1):` is not a secret); a planted line is found;
-- a warning fails the build (a broken cross-reference in a scratch source).
+- a warning fails the build (a broken cross-reference in a scratch source);
+- the Chinese site has a page for every lecture and assignment, its course map shows the Chinese
+  lectures' titles and opening paragraphs, no text the builder writes is left in English on it, and
+  every page's language switch leads to the same page in the other language (or, for a page with
+  no counterpart, to the other language's landing page) and back.
 
 In Debian's chromium (Playwright for Python, never `playwright install`), every page opened from
 file:// with every request to another host aborted and recorded: every image loaded, MathJax typeset
 every formula (no raw `$…$`, no TeX commands such as `\\frac` left in the visible text, no TeX error),
 no JavaScript error or failed file, the Chinese key terms drawn with a Chinese font (Chromium's
 own report of the platform font per glyph), the landing page links every lecture and assignment,
-and no page is wider than a phone's screen. Screenshots of the landing page and of a lecture, at
-desktop and phone width, go to build/screenshots/site/ (printed at the end) for a person to look at.
+and no page is wider than a phone's screen; on a Chinese lecture the math is typeset, the text is
+Chinese, the assignment labels are Chinese, and clicking the switch opens the English lecture.
+Screenshots of the landing page and of a lecture, at desktop and phone width, in both languages, and
+of the English lecture the switch opened, go to build/screenshots/site/ (printed at the end) for a
+person to look at.
 """
 
 from __future__ import annotations
@@ -56,15 +66,22 @@ site_builder = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = site_builder  # dataclasses look their module up
 _spec.loader.exec_module(site_builder)
 
-EXPECTED = site_builder.expected_pages()  # {page: repository file it comes from}
+ZH_DIR = Path(os.environ.get("FNN_SITE_ZH") or site_builder.DEFAULT_ZH).resolve()  # the Chinese edition
+EXPECTED = site_builder.expected_pages(ZH_DIR)  # {page: repository file it comes from}
 PAGES = sorted(EXPECTED)
+ZH = "zh/"
+ZH_PAGES = [p for p in PAGES if p.startswith(ZH)]
+EN_PAGES = [p for p in PAGES if not p.startswith(ZH)]
 NOTEBOOK_PAGES = {p: src for p, src in EXPECTED.items() if src and src.endswith(".ipynb")}
 LANDING = "index.html"
+ZH_LANDING = ZH + LANDING
 SEARCH = "search.html?q=backpropagation"
-SHOT_NAMES = {LANDING: "landing"}
-SHOT_LECTURE = next((p for p in PAGES if p.startswith("lectures/")), None)
+SHOT_NAMES = {LANDING: "landing", ZH_LANDING: "zh-landing"}
+SHOT_LECTURE = next((p for p in EN_PAGES if p.startswith("lectures/")), None)
+ZH_LECTURE = ZH + SHOT_LECTURE if SHOT_LECTURE else None
 if SHOT_LECTURE:
     SHOT_NAMES[SHOT_LECTURE] = "lecture"
+    SHOT_NAMES[ZH_LECTURE] = "zh-lecture"
 
 
 def _have_sphinx() -> str | None:
@@ -87,7 +104,7 @@ def site(tmp_path_factory) -> Path:
     # the notebooks as the build reads them (others may edit a lecture while the tests run)
     SNAPSHOT.update({src: (ROOT / src).read_bytes() for src in NOTEBOOK_PAGES.values()})
     try:
-        result = site_builder.build(tmp_path_factory.mktemp("website") / "site")
+        result = site_builder.build(tmp_path_factory.mktemp("website") / "site", zh=ZH_DIR)
     except site_builder.SiteError as e:
         pytest.fail(str(e), pytrace=False)
     TIMES["sphinx build"] = round(time.monotonic() - start, 1)
@@ -261,6 +278,133 @@ def test_a_warning_fails_the_build(tmp_path):
                                                encoding="utf-8")
     with pytest.raises(site_builder.SiteError, match="a-page-that-does-not-exist"):
         site_builder.sphinx_build(tmp_path / "src", tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- the Chinese site and the switch
+
+
+def test_the_chinese_site_has_every_lecture_and_assignment(site):
+    english = [p for p in NOTEBOOK_PAGES if not p.startswith(ZH)]
+    missing = [ZH + p for p in english if not (site / ZH / p).is_file()]
+    assert english and not missing, f"Chinese pages missing (tools/site.py, zh/): {missing}"
+    for p in english:
+        lang = re.search(r'<html[^>]*\slang="([^"]+)"', (site / ZH / p).read_text(encoding="utf-8"))
+        assert lang and lang.group(1).startswith("zh"), f"{ZH + p} is not marked as Chinese: {lang and lang.group(0)}"
+
+
+def _fragments(template: str) -> list[str]:
+    """The literal pieces of one of the builder's English texts, as a page shows them (placeholders
+    and Markdown markup removed), long enough not to occur by chance in a Chinese page."""
+    plain = re.sub(r"\{[^{}]*\}|\*\*|`|\*", "\0", template)
+    return [f.strip(" :;,.()") for f in plain.split("\0") if len(f.strip(" :;,.()")) >= 9]
+
+
+ENGLISH_TEXTS = {key: site_builder.TEXT["en"][key] for key in site_builder.TEXT["en"]
+                 # the site's title is checked in <title>: the English one is also the (translated) landing's
+                 if key not in ("language", "html_lang", "switch", "switch_title", "switch_lang", "separator", "title")}
+# less what the Chinese texts keep in English on purpose (JupyterLab's menu "Run → Run All Cells")
+# (the navigation's captions, single words that code may use too, are checked in the navigation)
+ENGLISH_FRAGMENTS = sorted({f for k, t in ENGLISH_TEXTS.items() if not k.startswith("caption_") for f in _fragments(t)
+                            if not any(f in z for z in site_builder.TEXT["zh"].values())})
+NAV_CAPTION = re.compile(r'<span class="caption-text">([^<]*)</span>')
+
+
+def untranslated(page_html: str) -> list[str]:
+    """The builder's English texts (the box, the widget note, the course map's labels, the
+    navigation's captions, the link notes) that a page shows."""
+    text = " ".join(_html_text(page_html).split())
+    found = [f for f in ENGLISH_FRAGMENTS if f in text]
+    captions = {k: v for k, v in ENGLISH_TEXTS.items() if k.startswith("caption_")}
+    found += [f"navigation caption {c!r}" for c in NAV_CAPTION.findall(page_html) if c in captions.values()]
+    found += [f"course map label {m.group(0)!r}" for m in re.finditer(r"\b(?:Unit \d+ ·|Read lecture \d+|Do assignment \d+)",
+                                                                       text)]
+    return found
+
+
+@pytest.mark.parametrize("page", ZH_PAGES)
+def test_no_text_of_the_builder_is_left_in_english_on_a_chinese_page(site, page):
+    path = site / page
+    if not path.is_file():
+        pytest.fail(f"{page} was not built")
+    page_html = path.read_text(encoding="utf-8")
+    left = untranslated(page_html)
+    title = re.search(r"<title>([^<]*)</title>", page_html)
+    if not (title and html.unescape(title.group(1)).endswith(site_builder.TEXT["zh"]["title"])):
+        left.append(f"the page's title {title and title.group(1)!r} does not end in the Chinese site's title")
+    assert not left, f"{page} shows the builder's English (tools/site.py TEXT['zh']): {left}"
+    if page.removeprefix(ZH) in NOTEBOOK_PAGES:
+        assert site_builder.TEXT["zh"]["box_title"] in _html_text(path.read_text(encoding="utf-8")), (
+            f"{page} has no Chinese box at the top")
+
+
+def test_the_untranslated_check_can_fail(site):
+    """The English landing page and a lecture, read as if they were Chinese pages: their box, course
+    map and captions are reported."""
+    landing = untranslated((site / LANDING).read_text(encoding="utf-8"))
+    assert any("Unit 1 ·" in f for f in landing) and any("navigation caption" in f for f in landing), landing
+    if SHOT_LECTURE:
+        lecture = untranslated((site / SHOT_LECTURE).read_text(encoding="utf-8"))
+        assert "Open it in JupyterLab" in lecture and "This page is the notebook" in lecture, lecture
+
+
+def _summary_han(markdown: str) -> str:
+    """The first run of six Chinese characters of a lecture's opening paragraph (what the course map
+    must quote), or '' when the opening paragraph is not Chinese."""
+    body = [p for p in re.split(r"\n\s*\n", re.sub(r"<!--.*?-->", "", markdown, flags=re.S))
+            if p.strip() and not p.lstrip().startswith("#")]
+    m = re.search(r"[\u4e00-\u9fff]{6,}", body[0]) if body else None
+    return m.group(0)[:6] if m else ""
+
+
+def test_the_chinese_course_map_uses_the_chinese_lectures(site):
+    """Each unit's entry on the Chinese landing page has the Chinese lecture's title (without
+    "第 N 单元") and quotes its opening paragraph; its labels are Chinese."""
+    text = " ".join(_html_text((site / ZH_LANDING).read_text(encoding="utf-8")).split())
+    problems = []
+    for page, src in NOTEBOOK_PAGES.items():
+        if not (page.startswith(ZH + "lectures/")):
+            continue
+        first = next(c for c in C.read(ROOT / src).cells if c.cell_type == "markdown").source
+        title = re.search(r"^#\s+(.+)$", first, re.M).group(1).strip()
+        n = int(Path(page).name[:2])
+        short = re.sub(r"^(?:第\s*\d+\s*单元|Unit\s+\d+)\s*[—–:：·-]?\s*", "", title)
+        if f"第 {n} 单元 · {short}" not in text:
+            problems.append(f"unit {n}: no heading '第 {n} 单元 · {short}'")
+        if f"第 {n} 讲" not in text:
+            problems.append(f"unit {n}: no link labelled '第 {n} 讲'")
+        han = _summary_han(first)
+        if han and han not in text:
+            problems.append(f"unit {n}: the lecture's opening paragraph ({han}...) is not quoted")
+    assert not problems, f"{ZH_LANDING}:\n  " + "\n  ".join(problems)
+
+
+SWITCH = re.compile(r'<a class="btn btn-sm fnn-language" href="([^"]+)"[^>]*>([^<]+)</a>')
+
+
+def switch_of(site: Path, page: str) -> tuple[str, str]:
+    """(the page, relative to the site, that ``page``'s language switch links, the switch's label)."""
+    found = SWITCH.findall((site / page).read_text(encoding="utf-8"))
+    assert len(found) == 1, f"{page} has {len(found)} language switches (site/_templates/fnn-language.html)"
+    href, label = found[0]
+    target, _ = resolve(site / page, href)
+    assert target is not None and target.is_file(), f"{page}: the switch links {href!r}, which is no file"
+    return target.relative_to(site.resolve()).as_posix(), label
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_language_switch_leads_to_the_same_page_and_back(site, page):
+    if not (site / page).is_file():
+        pytest.fail(f"{page} was not built")
+    chinese = page.startswith(ZH)
+    counterpart = page.removeprefix(ZH) if chinese else ZH + page
+    target, label = switch_of(site, page)
+    assert label == ("English" if chinese else "中文"), f"{page}: the switch says {label!r}"
+    if counterpart in EXPECTED:
+        assert target == counterpart, f"{page}: the switch links {target}, not {counterpart}"
+        back, _ = switch_of(site, target)
+        assert back == page, f"{page} -> {target}, whose switch links {back}, not back to {page}"
+    else:  # no counterpart (an instructor guide): the other language's landing page
+        assert target == (LANDING if chinese else ZH_LANDING), f"{page}: the switch links {target}"
 
 
 # --------------------------------------------------------------------------- leaks
@@ -636,7 +780,8 @@ def test_no_request_left_the_machine(visits):
     assert not visits["<other>"]["blocked"], f"requests to other hosts: {visits['<other>']['blocked']}"
 
 
-CJK_PAGES = [p for p in PAGES if p in ("glossary.html", LANDING) or p.startswith("lectures/")]
+CJK_PAGES = [p for p in PAGES if p.removeprefix(ZH) in ("glossary.html", LANDING)
+             or p.removeprefix(ZH).startswith("lectures/")]
 
 
 @pytest.mark.parametrize("page", CJK_PAGES)
@@ -651,11 +796,12 @@ def test_chinese_terms_are_drawn_with_a_chinese_font(visits, page):
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
 
 
-def test_the_landing_page_links_every_lecture_and_assignment(visits, site):
-    linked = {unquote(urlsplit(u).path) for u in visits[LANDING]["links"]}
-    wanted = {(site / p).as_posix() for p, src in NOTEBOOK_PAGES.items()}
+@pytest.mark.parametrize("landing", [LANDING, ZH_LANDING])
+def test_the_landing_page_links_every_lecture_and_assignment(visits, site, landing):
+    linked = {unquote(urlsplit(u).path) for u in visits[landing]["links"]}
+    wanted = {(site / p).as_posix() for p in NOTEBOOK_PAGES if p.startswith(ZH) == (landing == ZH_LANDING)}
     missing = sorted(Path(w).relative_to(site).as_posix() for w in wanted - linked)
-    assert not missing, f"the landing page's course map does not link: {missing}"
+    assert wanted and not missing, f"the course map of {landing} does not link: {missing}"
 
 
 def test_figures_are_sharp(visits):
@@ -670,7 +816,7 @@ def test_figures_are_sharp(visits):
 def _shoot(tab, name: str) -> None:
     """A screenshot of what a reader sees first: the landing page's top; a lecture at its first
     figure, with the text above it."""
-    if name.startswith("lecture"):
+    if "lecture" in name:
         tab.evaluate("() => { const i = document.querySelector('article img');"
                      " if (i) { window.scrollTo(0, i.getBoundingClientRect().top + window.scrollY - 250); } }")
         tab.wait_for_timeout(200)
@@ -681,6 +827,59 @@ def _shoot(tab, name: str) -> None:
 def test_desktop_screenshots(visits):
     for name in SHOT_NAMES.values():
         assert (SHOTS / f"{name}-desktop.png").is_file(), f"no screenshot {SHOTS}/{name}-desktop.png"
+
+
+LABELS = """() => Object.fromEntries(['.cell.tag_fnn-answer', '.cell.tag_fnn-test', 'div.fnn-written'].map(s => {
+  const el = document.querySelector(s);
+  return [s, el ? getComputedStyle(el, '::before').content : null];
+}))"""
+
+
+def test_a_chinese_lecture_in_a_browser_and_its_switch_to_english(site, browser):
+    """The first Chinese lecture in chromium: its math typeset, its text Chinese, nothing requested
+    from another host; a Chinese assignment's cell labels are Chinese; clicking the switch opens the
+    English lecture (screenshots of both)."""
+    if not ZH_LECTURE:
+        pytest.skip("no lecture")
+    blocked: dict[str, list[str]] = {}
+    context = _guarded_context(browser, blocked, viewport={"width": 1280, "height": 900})
+    try:
+        visit = Visit(context, (site / ZH_LECTURE).as_uri())
+        tab = visit.page
+        tab.wait_for_load_state("load")
+        r = tab.evaluate(INSPECT)
+        han, latin = len(HAN.findall(r["text"])), len(re.findall(r"[A-Za-z]", r["text"]))
+        assert r["math"] > 0 and not r["untypeset"] and not r["texErrors"], (
+            f"{ZH_LECTURE}: {r['math']} formulas, not typeset: {r['untypeset'][:3]}, TeX errors: {r['texErrors'][:3]}")
+        assert han >= 200 and han >= 0.3 * (han + latin), (
+            f"{ZH_LECTURE} is not Chinese: {han} Chinese characters, {latin} Latin letters in its text")
+        assert tab.evaluate("document.documentElement.lang").startswith("zh")
+        switch = tab.locator("a.fnn-language")
+        assert switch.count() == 1 and switch.is_visible() and switch.inner_text().strip() == "English"
+        tab.evaluate("window.scrollTo(0, 0)")
+        _shoot(tab, "zh-lecture-switch")
+        with tab.expect_navigation():
+            switch.click()
+        tab.wait_for_load_state("load")
+        assert tab.url == (site / SHOT_LECTURE).resolve().as_uri(), f"the switch opened {tab.url}, not {SHOT_LECTURE}"
+        assert tab.evaluate("document.documentElement.lang") == "en"
+        assert tab.locator("a.fnn-language").inner_text().strip() == "中文"
+        _shoot(tab, "zh-lecture-switched-to-english")
+        tab.close()
+        assignment = next((p for p in ZH_PAGES if p.startswith(ZH + "assignments/")), None)
+        if assignment:
+            tab = context.new_page()
+            tab.goto((site / assignment).as_uri())
+            labels = tab.evaluate(LABELS)
+            tab.close()
+            shown = {k: v for k, v in labels.items() if v not in (None, "none")}
+            assert shown, f"{assignment}: no labelled answer or test cell"
+            for selector, content in shown.items():
+                assert HAN.search(content), f"{assignment}: the label of {selector} is {content} (site/_static/course.css)"
+    finally:
+        context.close()
+    requests = [u for us in blocked.values() for u in us]
+    assert not requests + visit.errors + visit.failed, f"{ZH_LECTURE}: {requests + visit.errors + visit.failed}"
 
 
 def test_phone_width_and_screenshots(site, browser):
