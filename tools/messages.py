@@ -17,6 +17,7 @@ in a test or helper cell whose message is not passed through ``tr``.
     python tools/messages.py list       # every message, where it comes from
     python tools/messages.py missing    # TOML entries (with an empty zh) for messages not in the catalog
     python tools/messages.py unwrapped  # raise/assert messages in test cells that skip tr()
+    python tools/messages.py wrap ID... # pass them through tr() in solutions/ID/ID.ipynb
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ LIBRARY = ROOT / "fnnlib"
 QUIZ_KINDS = {"Choice", "Numeric", "Expression"}
 # The assignments whose test cells pass every raised message through tr() (tests/test_messages_zh.py
 # holds them to it); the others' raise/assert messages are still English only.
-WRAPPED: set[str] = set()
+WRAPPED: set[str] = {"01-neuron-activations"}
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,9 @@ def main(argv: list[str]) -> int:
                 continue
             seen.add(m.text)
             print(f"[[message]]  # {m.where}\nen = {_toml_text(m.text)}\nzh = ''''''\n")
+    elif cmd == "wrap":
+        for name in argv[1:]:
+            print(f"{name}: {wrap(next(ROOT.glob(f'solutions/{name}/{name}.ipynb')))} messages wrapped in tr()")
     elif cmd == "unwrapped":
         found = [u for nb in assignments() for u in unwrapped(nb)]
         print("\n".join(found))
@@ -239,6 +243,48 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     return 0
+
+
+
+def wrap(nb_path: Path) -> int:
+    """Pass the message of every raise AssertionError(...) / assert ..., msg in the test and helper
+    cells of ``nb_path`` through tr(), and import tr in the cell that imports fnnlib.checks. What the
+    tests check is unchanged. Returns the number of messages wrapped."""
+    nb = nbformat.read(str(nb_path), as_version=4)
+    count = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("solution"):
+            continue
+        lines = cell.source.split("\n")
+        spots = []
+        for node in ast.walk(ast.parse(_cell_code(cell))):
+            msg = None
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                f = node.exc.func
+                if isinstance(f, ast.Name) and f.id in ("AssertionError", "NotImplementedError") and node.exc.args:
+                    msg = node.exc.args[0]
+            elif isinstance(node, ast.Assert):
+                msg = node.msg
+            if msg is not None and not _is_tr(msg) and template(msg) is not None:
+                spots.append((msg.lineno, msg.col_offset, msg.end_lineno, msg.end_col_offset))
+        # from the end, so earlier offsets stay valid (offsets are in UTF-8 bytes)
+        for lineno, col, end_lineno, end_col in sorted(spots, reverse=True):
+            end = lines[end_lineno - 1].encode()
+            lines[end_lineno - 1] = (end[:end_col] + b")" + end[end_col:]).decode()
+            start = lines[lineno - 1].encode()
+            lines[lineno - 1] = (start[:col] + b"tr(" + start[col:]).decode()
+            count += 1
+        cell.source = "\n".join(lines)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "from fnnlib.checks import" in cell.source:
+            if "from fnnlib.i18n import tr" not in cell.source:
+                cell.source = cell.source.replace("from fnnlib.checks import", "from fnnlib.i18n import tr\nfrom fnnlib.checks import", 1)
+            break
+    else:
+        raise SystemExit(f"{nb_path}: no cell imports fnnlib.checks; add `from fnnlib.i18n import tr` by hand")
+    nbformat.write(nb, str(nb_path))
+    return count
 
 
 if __name__ == "__main__":
