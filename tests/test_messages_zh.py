@@ -267,3 +267,27 @@ def test_the_command_writes_and_shows_the_setting(config):
     assert run("show").stdout == "zh\n"
     bad = run("fr")
     assert bad.returncode == 2 and "usage: python -m fnnlib.language zh|en|show" in bad.stderr
+
+
+def test_a_test_cells_composed_message_is_translated_whole(monkeypatch):
+    """A1's helper check_exact_derivative adds its own sentence to check_function's message: under zh
+    both parts are Chinese (the f-string's template is found with the translated message inside)."""
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "solutions/01-neuron-activations/01-neuron-activations.ipynb"), as_version=4)
+    ns: dict = {}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("imports", "test_helpers"):
+            exec(cell.source, ns)  # noqa: S102 (the course's own helper cells)
+
+    def finite_difference_grad(x):
+        return (np.tanh(x + 1e-5) - np.tanh(x - 1e-5)) / 2e-5
+
+    args = (finite_difference_grad, lambda z: 1 - np.tanh(z) ** 2, np.array([0.3, -1.2]), "tanh_grad")
+    monkeypatch.setenv("FNN_LANG", "zh")
+    msg = _message(ns["check_exact_derivative"], *args)
+    assert msg.startswith("tanh_grad：2 个值中有 2 个与应有值不同。"), msg
+    assert msg.endswith("\ntanh_grad 与导数的吻合程度约为 1e-6，却达不到 1e-11：这是数值近似（有限差分）的精度，"
+                        "而不是导数公式的精度。请返回你推导出的公式；有限差分是用来检验它的。"), msg
+    monkeypatch.setenv("FNN_LANG", "en")
+    assert "tanh_grad agrees with the derivative to about 1e-6 but not to 1e-11" in _message(ns["check_exact_derivative"], *args)
