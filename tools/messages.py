@@ -6,7 +6,7 @@ each has an entry, and that no entry is left over):
 
 - in fnnlib: the first argument of every ``tr("...")`` and ``N_("...")`` call;
 - in the assignments (``solutions/*/*.ipynb``), in every cell that is not an answer (tests and
-  locked helpers): the argument of every ``tr(...)`` call (an f-string stands for its template: the
+  locked helpers): the argument of every ``tr(...)`` and ``N_(...)`` call (an f-string stands for its template: the
   text with each ``{expression}`` as a placeholder), the ``why=`` and phrase ``symbols=`` of the
   checks, and the keys of every dictionary of known mistakes (keys that are prose);
 - in the lectures' quizzes (``Quiz(...)`` cells): every question, option, note and explanation.
@@ -37,7 +37,7 @@ LIBRARY = ROOT / "fnnlib"
 QUIZ_KINDS = {"Choice", "Numeric", "Expression"}
 # The assignments whose test cells pass every raised message through tr() (tests/test_messages_zh.py
 # holds them to it); the others' raise/assert messages are still English only.
-WRAPPED: set[str] = {"01-neuron-activations"}
+WRAPPED: set[str] = {"01-neuron-activations", "04-matrix-calculus"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def assignment_messages(nb_path: Path) -> list[Message]:
     rel = nb_path.relative_to(ROOT)
     for cell_id, tree in test_cells(nb_path):
         where = f"{rel} cell {cell_id}"
-        for call in _calls_named(tree, {"tr"}):
+        for call in _calls_named(tree, {"tr", "N_"}):
             if call.args and (text := template(call.args[0])) is not None:
                 out.append(Message(text, where))
         for node in ast.walk(tree):
@@ -142,6 +142,18 @@ def assignment_messages(nb_path: Path) -> list[Message]:
                 if all(k is not None for k in keys) and all(_is_prose(k) for k in keys):
                     out.extend(Message(k, where) for k in keys)
     return out
+
+
+def _translated(node: ast.expr) -> bool:
+    """tr(...), or a sum / conditional of such parts and of texts without words (" ", "\\n  ({text})")."""
+    if _is_tr(node):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _translated(node.left) and _translated(node.right)
+    if isinstance(node, ast.IfExp):
+        return _translated(node.body) and _translated(node.orelse)
+    text = template(node)  # a separator or a value without words of its own needs no translation
+    return text is not None and not re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", text))
 
 
 def unwrapped(nb_path: Path) -> list[str]:
@@ -157,7 +169,7 @@ def unwrapped(nb_path: Path) -> list[str]:
                     msg = node.exc.args[0]
             elif isinstance(node, ast.Assert):
                 msg = node.msg
-            if msg is not None and not _is_tr(msg) and template(msg) is not None:
+            if msg is not None and not _translated(msg):
                 out.append(f"{rel} cell {cell_id} line {node.lineno}: {ast.unparse(msg)[:100]}")
     return out
 
