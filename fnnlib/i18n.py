@@ -139,7 +139,11 @@ def save_language(lang: str) -> Path:
 def fields(template: str) -> list[str]:
     """The placeholders of a template, as written: ``"{x!r}"``, ``"{v:.3g}"``..."""
     out = []
-    for _, name, spec, conv in string.Formatter().parse(template):
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:  # a lone brace: a plain text, no placeholders
+        return out
+    for _, name, spec, conv in parsed:
         if name is not None:
             out.append("{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}")
     return out
@@ -174,7 +178,10 @@ def _patterns(lang: str) -> list[tuple[re.Pattern[str], list[str], str]]:
     """For every template in the catalog: a regex of its finished text, its placeholders, the translation."""
     out = []
     for en, translated in catalog(lang).items():
-        parts = list(string.Formatter().parse(en))
+        try:
+            parts = list(string.Formatter().parse(en))
+        except ValueError:  # a lone brace: a plain text, found by its exact English only
+            continue
         literal = sum(len(lit) for lit, _, _, _ in parts)
         if not any(name is not None for _, name, _, _ in parts) or literal < MIN_LITERAL:
             continue  # a template with almost no text of its own ("{call} with {arguments}") matches too much
@@ -208,7 +215,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 def _translate_finished(text: str, lang: str) -> str:
     table = catalog(lang)
-    if text in table and not fields(text):
+    if text in table:  # a plain text (its braces, if any, are literal in both languages)
         return table[text]
     for regex, names, translated in _patterns(lang):
         m = regex.fullmatch(text)

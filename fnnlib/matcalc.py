@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fnnlib._validate import as_float_array, check_choice, shape_str
+from fnnlib.i18n import tr
 
 __all__ = [
     "LAYOUTS",
@@ -310,21 +311,22 @@ def _default_symbols(ndim: int, x_ndim: int | None, x_symbol: str, y_symbol: str
 def _layout_reason(d: str, shape: tuple[int, ...], x_symbol: str, y_symbol: str, gradient: bool) -> str:
     """Why the course uses denominator layout, in two sentences."""
     if gradient:
-        first = (
-            f"This course uses denominator layout: a gradient has the shape of its variable, so "
-            f"{d} has the shape of {x_symbol}, {shape_str(shape)}, and the update reads "
-            f"{x_symbol} ← {x_symbol} − η {d} with no transpose."
+        first = tr(
+            "This course uses denominator layout: a gradient has the shape of its variable, so "
+            "{d} has the shape of {x}, {shape}, and the update reads {x} ← {x} − η {d} with no transpose.",
+            d=d, x=x_symbol, shape=shape_str(shape),
         )
     else:
-        first = (
-            f"This course uses denominator layout: {d} has the shape of {x_symbol} followed by "
-            f"the shape of {y_symbol}, here {shape_str(shape)}, so a gradient has its variable's "
-            "shape and an update reads W ← W − η ∂L/∂W."
+        first = tr(
+            "This course uses denominator layout: {d} has the shape of {x} followed by "
+            "the shape of {y}, here {shape}, so a gradient has its variable's "
+            "shape and an update reads W ← W − η ∂L/∂W.", d=d, x=x_symbol, y=y_symbol, shape=shape_str(shape),
         )
-    return first + (
-        " In this layout the chain rule reads left to right along the forward pass: "
+    second = tr(
+        "In this layout the chain rule reads left to right along the forward pass: "
         "for x → y → z, ∂z/∂x = ∂y/∂x · ∂z/∂y."
     )
+    return first + ("" if first.endswith("。") else " ") + second
 
 
 def _swaps(shape: tuple[int, ...], x_ndim: int | None) -> list[tuple[int, tuple[int, ...]]]:
@@ -353,46 +355,46 @@ def _factor_words(c: float, batch_size: int | None, d: str) -> tuple[str, bool]:
         return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
     if batch_size is not None and batch_size > 1 and near(c, batch_size):
-        return (
-            f"is N = {batch_size} times the expected {d} in every entry: did you sum over the "
-            "N examples instead of averaging? The course averages over the batch: divide by N."
+        return tr(
+            "is N = {n} times the expected {d} in every entry: did you sum over the "
+            "N examples instead of averaging? The course averages over the batch: divide by N.", n=batch_size, d=d
         ), True
     if batch_size is not None and batch_size > 1 and near(c, 1.0 / batch_size):
-        return (
-            f"is 1/N = 1/{batch_size} of the expected {d} in every entry: did you divide by N "
-            "twice (for example once in δ and again in ∂L/∂W)? Divide by N only once."
+        return tr(
+            "is 1/N = 1/{n} of the expected {d} in every entry: did you divide by N "
+            "twice (for example once in δ and again in ∂L/∂W)? Divide by N only once.", n=batch_size, d=d
         ), True
     if near(c, -1.0):
-        return (
-            f"has the opposite sign of the expected {d} in every entry. Check the order of a "
-            "difference, (ŷ − y) versus (y − ŷ), or a minus sign lost in the chain rule."
+        return tr(
+            "has the opposite sign of the expected {d} in every entry. Check the order of a "
+            "difference, (ŷ − y) versus (y − ŷ), or a minus sign lost in the chain rule.", d=d
         ), True
     if near(c, 2.0):
-        return (
-            f"is 2 times the expected {d} in every entry. A factor 2 too many usually means a "
-            "missing ½: the ½ in ½‖·‖² (or in λ/2) cancels the 2 from differentiating a square."
+        return tr(
+            "is 2 times the expected {d} in every entry. A factor 2 too many usually means a "
+            "missing ½: the ½ in ½‖·‖² (or in λ/2) cancels the 2 from differentiating a square.", d=d
         ), True
     if near(c, 0.5):
-        return (
-            f"is ½ of the expected {d} in every entry: a factor 2 is missing. Differentiating a "
+        return tr(
+            "is ½ of the expected {d} in every entry: a factor 2 is missing. Differentiating a "
             "square gives one: ∂(u²)/∂u = 2u, and ∂(xᵀAx)/∂x = (A + Aᵀ)x, which is 2Ax (not Ax) "
-            "when A is symmetric."
+            "when A is symmetric.", d=d
         ), True
     k = round(c)
     if k >= 3 and near(c, k):
-        return (
-            f"is {k} times the expected {d} in every entry. Did you sum {k} terms where the "
-            "course averages them (divide by N), or count a factor twice?"
+        return tr(
+            "is {k} times the expected {d} in every entry. Did you sum {k} terms where the "
+            "course averages them (divide by N), or count a factor twice?", k=k, d=d
         ), True
     if abs(c) > 0 and round(1.0 / c) >= 3 and near(1.0 / c, round(1.0 / c)):
         k = round(1.0 / c)
-        return (
-            f"is 1/{k} of the expected {d} in every entry. Did you divide by N (or another "
-            "count) once too often?"
+        return tr(
+            "is 1/{k} of the expected {d} in every entry. Did you divide by N (or another "
+            "count) once too often?", k=k, d=d
         ), True
-    return (
-        f"is {_fmt(c)} times the expected {d} in every entry: the formula is right up to a "
-        "constant factor. Look for a missing or extra constant."
+    return tr(
+        "is {c} times the expected {d} in every entry: the formula is right up to a "
+        "constant factor. Look for a missing or extra constant.", c=_fmt(c), d=d
     ), False
 
 
@@ -483,11 +485,11 @@ def diagnose(
     if shape_symbols is None:
         shape_symbols = _default_symbols(ref.ndim, x_ndim, x_symbol, y_symbol)
     if ref.ndim == 0:
-        expected_shape = "a scalar, shape ()"
+        expected_shape = tr("a scalar, shape ()")
     elif shape_symbols:
-        expected_shape = f"shape {shape_symbols} = {shape_str(ref.shape)}"
+        expected_shape = tr("shape {symbols} = {nums}", symbols=shape_symbols, nums=shape_str(ref.shape))
     else:
-        expected_shape = f"shape {shape_str(ref.shape)}"
+        expected_shape = tr("shape {nums}", nums=shape_str(ref.shape))
     gradient = x_ndim == ref.ndim if x_ndim is not None else ref.ndim <= 1
 
     # (1) not an array ------------------------------------------------------
@@ -506,12 +508,12 @@ def diagnose(
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         n_nan = int(np.isnan(ans).sum())
-        what = "NaN (not a number)" if n_nan else "infinite values"
-        msg = (
-            f"{name} contains {what} in {int(bad.sum())} of {ans.size} entries, first at index "
-            f"{_index_str(first)}. NaN comes from 0/0, ∞ − ∞ or log of a negative number, and inf "
+        what = tr("NaN (not a number)") if n_nan else tr("infinite values")
+        msg = tr(
+            "{name} contains {what} in {bad} of {size} entries, first at index "
+            "{index}. NaN comes from 0/0, ∞ − ∞ or log of a negative number, and inf "
             "from an overflow such as exp(1000) or a division by 0: check those steps of your "
-            "formula."
+            "formula.", name=name, what=what, bad=int(bad.sum()), size=ans.size, index=_index_str(first)
         )
         return Diagnosis("nan", msg, name, index=first)
 
@@ -540,11 +542,13 @@ def diagnose(
         ):
             idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(ref))), ref.shape))
             exp_v, got_v = float(ref[idx]), float(ans[idx])
-            where = f"For example at index {_index_str(idx)}: e" if ref.ndim else "E"
-            msg = (
-                f"{name} has the right shape but {words} "
-                f"{where}xpected {_fmt(exp_v)}, got {_fmt(got_v)}."
-            )
+            if ref.ndim:
+                example = tr("For example at index {index}: expected {expected}, got {got}.",
+                             index=_index_str(idx), expected=_fmt(exp_v), got=_fmt(got_v))
+            else:
+                example = tr("Expected {expected}, got {got}.", expected=_fmt(exp_v), got=_fmt(got_v))
+            msg = tr("{name} has the right shape but {words}", name=name, words=words)
+            msg += ("" if msg.endswith("。") else " ") + example
             return Diagnosis("constant_factor", msg, name, index=idx, expected=exp_v, got=got_v,
                              rel_error=_entry_rel_error(got_v, exp_v), factor=c)
 
@@ -555,16 +559,20 @@ def diagnose(
     rel = _entry_rel_error(got_v, exp_v)
     n_wrong = int((~np.isclose(ans, ref, rtol=rtol, atol=atol)).sum())
     if ref.ndim == 0:
-        msg = f"{name} is wrong: expected {d} = {_fmt(exp_v)}, got {_fmt(got_v)} (relative error {rel:.1e})."
+        msg = tr("{name} is wrong: expected {d} = {expected}, got {got} (relative error {rel:.1e}).",
+                 name=name, d=d, expected=_fmt(exp_v), got=_fmt(got_v), rel=rel)
     else:
-        count = f"1 entry of {ref.size} differs" if n_wrong == 1 else f"{n_wrong} entries of {ref.size} differ"
-        msg = (
-            f"{name} has the right shape {shape_str(ref.shape)} but wrong values: {count} from "
-            f"{d}. The largest difference is at index {_index_str(idx)}: expected "
-            f"{_fmt(exp_v)}, got {_fmt(got_v)} (relative error {rel:.1e})."
+        count = (tr("1 entry of {size} differs", size=ref.size) if n_wrong == 1
+                 else tr("{n} entries of {size} differ", n=n_wrong, size=ref.size))
+        msg = tr(
+            "{name} has the right shape {shape} but wrong values: {count} from "
+            "{d}. The largest difference is at index {index}: expected "
+            "{expected}, got {got} (relative error {rel:.1e}).", name=name, shape=shape_str(ref.shape), count=count,
+            d=d, index=_index_str(idx), expected=_fmt(exp_v), got=_fmt(got_v), rel=rel,
         )
     if not np.any(ans):
-        msg += " Your answer is all zeros: is the function still a stub, or did you forget to fill in the array?"
+        zeros = tr("Your answer is all zeros: is the function still a stub, or did you forget to fill in the array?")
+        msg += ("" if msg.endswith("。") else " ") + zeros
     return Diagnosis("wrong_values", msg, name, index=idx, expected=exp_v, got=got_v, rel_error=rel)
 
 
@@ -574,23 +582,25 @@ def _entry_rel_error(got: float, expected: float) -> float:
 
 def _not_array_message(answer: Any, ref: NDArray[np.float64], name: str, d: str, expected_shape: str) -> str | None:
     """Message for an answer that is not a real numeric array, or None if it is one."""
-    want = f"a NumPy array with {d} of {expected_shape}" if ref.ndim else f"a number, {d}"
+    want = tr("a NumPy array with {d} of {shape}", d=d, shape=expected_shape) if ref.ndim else tr("a number, {d}", d=d)
     if answer is None:
-        return f"{name} is None: did you forget the return statement? Expected {want}."
+        return tr("{name} is None: did you forget the return statement? Expected {want}.", name=name, want=want)
     if ref.ndim == 0 and isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool):
         return None
     if isinstance(answer, (list, tuple)):
-        return (
-            f"{name} is a Python {type(answer).__name__}, not a NumPy array. Expected {want}: "
-            "build it with NumPy operations, or wrap it in np.array(...)."
+        return tr(
+            "{name} is a Python {kind}, not a NumPy array. Expected {want}: "
+            "build it with NumPy operations, or wrap it in np.array(...).", name=name, kind=type(answer).__name__,
+            want=want,
         )
     if not isinstance(answer, (np.ndarray, np.generic)):
-        return f"{name} is a {type(answer).__name__}; expected {want}."
+        return tr("{name} is a {kind}; expected {want}.", name=name, kind=type(answer).__name__, want=want)
     arr = np.asarray(answer)
     if np.iscomplexobj(arr):
-        return f"{name} has complex values; expected real numbers, {want}."
+        return tr("{name} has complex values; expected real numbers, {want}.", name=name, want=want)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        return f"{name} is an array of {arr.dtype} (not numbers); expected {want}."
+        return tr("{name} is an array of {dtype} (not numbers); expected {want}.", name=name, dtype=arr.dtype,
+                  want=want)
     return None
 
 
@@ -606,21 +616,24 @@ def _numerator_diagnosis(
 ) -> Diagnosis:
     """The answer is the reference with its index groups swapped."""
     if ref.ndim == 2:
-        what = f"{name} is the transpose of {d}: it is in numerator layout."
-        fix = f"Fix: return its transpose, {name}.T."
+        what = tr("{name} is the transpose of {d}: it is in numerator layout.", name=name, d=d)
+        fix = tr("Fix: return its transpose, {name}.T.", name=name)
     elif ref.ndim == 1:
-        what = f"{name} is a row vector of shape {shape_str(ans.shape)}: it is in numerator layout."
-        fix = f"Fix: return a flat array of shape {shape_str(ref.shape)}, e.g. {name}.ravel()."
+        what = tr("{name} is a row vector of shape {shape}: it is in numerator layout.", name=name,
+                  shape=shape_str(ans.shape))
+        fix = tr("Fix: return a flat array of shape {shape}, e.g. {name}.ravel().", shape=shape_str(ref.shape),
+                 name=name)
     else:
         # ans = transpose(ref, swap(k, ndim-k)); undo with the inverse permutation.
         perm = _swap_axes(k, ref.ndim - k)
         inverse = tuple(int(i) for i in np.argsort(perm))
-        what = (
-            f"{name} has the index groups of {d} swapped ({y_symbol}'s axes first): it is in "
-            "numerator layout."
-        )
-        fix = f"Fix: put {x_symbol}'s axes first, {name}.transpose{inverse}."
-    msg = " ".join([what, _layout_reason(d, ref.shape, x_symbol, y_symbol, gradient), fix])
+        what = tr("{name} has the index groups of {d} swapped ({y}'s axes first): it is in numerator layout.",
+                  name=name, d=d, y=y_symbol)
+        fix = tr("Fix: put {x}'s axes first, {name}.transpose{inverse}.", x=x_symbol, name=name, inverse=inverse)
+    parts = [what, _layout_reason(d, ref.shape, x_symbol, y_symbol, gradient), fix]
+    msg = parts[0]
+    for part in parts[1:]:
+        msg += ("" if msg.endswith("。") else " ") + part
     return Diagnosis("numerator_layout", msg, name)
 
 
@@ -650,38 +663,40 @@ def _shape_diagnosis(
     if ref.ndim == 1 and ans.shape == (1,) + ref.shape and same(ans.reshape(ref.shape), ref):
         return _numerator_diagnosis(ans, ref, name, d, x_symbol, y_symbol, gradient, 1)
 
-    msg = f"{name} has shape {shape_str(ans.shape)}; expected {d} of {expected_shape}."
+    msg = tr("{name} has shape {shape}; expected {d} of {want}.", name=name, shape=shape_str(ans.shape), d=d,
+             want=expected_shape)
     swapped_shapes = {tuple(np.transpose(ref, axes).shape) for _, axes in _swaps(ref.shape, x_ndim)}
     if ans.shape in swapped_shapes:
-        msg += (
-            " That is the shape of the numerator layout (the transpose); the course uses "
-            f"denominator layout, where {d} has {x_symbol}'s axes first. Even transposed, the "
-            "values do not match, so check the formula as well."
+        more = tr(
+            "That is the shape of the numerator layout (the transpose); the course uses "
+            "denominator layout, where {d} has {x}'s axes first. Even transposed, the "
+            "values do not match, so check the formula as well.", d=d, x=x_symbol
         )
     elif ans.size == ref.size and np.squeeze(ans).shape == np.squeeze(ref).shape:
         values = (
-            " The values are right; only the shape is off."
+            tr(" The values are right; only the shape is off.")
             if same(ans.reshape(ref.shape), ref)
             else ""
         )
         if ref.ndim == 0:
-            msg += f" Expected a single number.{values} Use float(...) or .item()."
+            more = tr("Expected a single number.{values} Use float(...) or .item().", values=values)
+        elif ref.ndim == 1:
+            more = tr("It has extra or missing axes of length 1 (a column (m, 1) instead of a flat (m,)?).{values} "
+                      "Use .reshape{shape} or .ravel().", values=values, shape=shape_str(ref.shape))
         else:
-            column = " (a column (m, 1) instead of a flat (m,)?)" if ref.ndim == 1 else ""
-            msg += (
-                f" It has extra or missing axes of length 1{column}.{values} Use "
-                f".reshape{shape_str(ref.shape)}" + (" or .ravel()." if ref.ndim == 1 else ".")
-            )
+            more = tr("It has extra or missing axes of length 1.{values} Use .reshape{shape}.", values=values,
+                      shape=shape_str(ref.shape))
     elif ans.size == ref.size:
-        msg += (
-            " It has the right number of entries in the wrong arrangement: check the order of "
+        more = tr(
+            "It has the right number of entries in the wrong arrangement: check the order of "
             "the factors in each matrix product (A @ B versus B @ A) and any reshape."
         )
     else:
-        msg += (
-            " Write the shape of each factor next to your formula: a product (a, b) @ (b, c) has "
+        more = tr(
+            "Write the shape of each factor next to your formula: a product (a, b) @ (b, c) has "
             "shape (a, c), an outer product of (a,) and (c,) has shape (a, c)."
         )
+    msg += ("" if msg.endswith("。") else " ") + more
     return Diagnosis("wrong_shape", msg, name)
 
 
