@@ -357,6 +357,7 @@ def check_array(
     AssertionError: logistic(x): got shape (2, 1); expected shape (2,) (the shape of x). It has an extra last axis of length 1 (a column vector?): use .ravel() or index [:, 0].
     """
     __tracebackhide__ = True
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     if rtol < 0 or atol < 0:
         raise ValueError(f"check_array: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}.")
     exp = np.asarray(expected)
@@ -754,6 +755,7 @@ def check_function(
     This was for the call logistic(x) with x = [-800.,  800.].
     """
     __tracebackhide__ = True  # IPython shows the test's line and this message, not the check's code
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     if not callable(f):
         raise AssertionError(tr(
             "{name} is not a function (it is a {kind}): did you overwrite it with a value? "
@@ -859,6 +861,7 @@ def call_answer(f: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> 
     NotImplementedError: sigma_derivative_steps is not answered yet: write your code where it says # YOUR CODE HERE and delete the line raise NotImplementedError().
     """
     __tracebackhide__ = True
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     if not callable(f):
         raise AssertionError(tr(
             "{name} is not a function (it is a {kind}): did you overwrite it with a value? "
@@ -921,6 +924,7 @@ def check_does_not_use(
     AssertionError: tanh_via_logistic uses tanh, which this exercise asks you not to call: use your logistic.
     """
     __tracebackhide__ = True
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     banned = {forbidden} if isinstance(forbidden, str) else set(forbidden)
     try:
         source = textwrap.dedent(inspect.getsource(f))
@@ -977,6 +981,7 @@ def check_no_loops(f: Callable[..., Any], name: str, *, why: str | None = None) 
     AssertionError: forward_batch loops over something in Python (a list comprehension at line 2: `return np.stack([W @ x for x in X.T], axis=1)`), which this task asks you not to do: use one matrix product W @ X.
     """
     __tracebackhide__ = True
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     try:
         lines = textwrap.dedent(inspect.getsource(f)).splitlines()
         tree = ast.parse("\n".join(lines))
@@ -1122,6 +1127,7 @@ def check_sympy_steps(
     At x = 0.82177, step 1 = 4.14366 but step 2 = 0.405388. The mistake is in going from step 1 to step 2.
     """
     __tracebackhide__ = True
+    name = tr(name)  # a test's name for the answer may be a phrase ("the output of f")
     import sympy as sp
 
     for label, e in (("start", start), ("end", end)):

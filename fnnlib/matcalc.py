@@ -480,6 +480,7 @@ def diagnose(
     'numerator_layout'
     """
     func = "diagnose"
+    name = tr(name)  # a test's name for the answer may be a phrase
     ref = as_float_array(reference, "reference", func)
     d = f"∂{y_symbol}/∂{x_symbol}"
     if shape_symbols is None:

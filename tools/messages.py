@@ -35,9 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "fnnlib" / "locales" / "zh.toml"
 LIBRARY = ROOT / "fnnlib"
 QUIZ_KINDS = {"Choice", "Numeric", "Expression"}
+# The checks that translate the name they are given, and its position among their arguments.
+NAME_ARG = {"check_array": 2, "check_function": 3, "check_sympy_steps": 3, "call_answer": 1,
+            "check_does_not_use": 2, "check_no_loops": 1, "check_derivative": 2, "diagnose": 2}
 # The assignments whose test cells pass every raised message through tr() (tests/test_messages_zh.py
 # holds them to it); the others' raise/assert messages are still English only.
-WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "04-matrix-calculus"}
+WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "03-universal-approximation", "04-matrix-calculus"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,13 @@ def assignment_messages(nb_path: Path) -> list[Message]:
         where = f"{rel} cell {cell_id}"
         for call in _calls_named(tree, {"tr", "N_"}):
             if call.args and (text := template(call.args[0])) is not None:
+                out.append(Message(text, where))
+        for call in _calls_named(tree, set(NAME_ARG)):  # a phrase as the answer's name ("the output of f")
+            f = call.func
+            index = NAME_ARG[f.id if isinstance(f, ast.Name) else f.attr]
+            arg = call.args[index] if len(call.args) > index else next(
+                (kw.value for kw in call.keywords if kw.arg == "name"), None)
+            if arg is not None and (text := template(arg)) is not None and _is_prose(text):
                 out.append(Message(text, where))
         for node in ast.walk(tree):
             if isinstance(node, ast.keyword) and node.arg in ("why", "symbols"):
