@@ -294,9 +294,10 @@ def test_the_chinese_site_has_every_lecture_and_assignment(site):
 
 def _fragments(template: str) -> list[str]:
     """The literal pieces of one of the builder's English texts, as a page shows them (placeholders
-    and Markdown markup removed), long enough not to occur by chance in a Chinese page."""
-    plain = re.sub(r"\{[^{}]*\}|\*\*|`|\*", "\0", template)
-    return [f.strip(" :;,.()") for f in plain.split("\0") if len(f.strip(" :;,.()")) >= 9]
+    and Markdown markup removed), of several words, long enough not to occur by chance in a Chinese page."""
+    plain = re.sub(r"\{[^{}]*\}|\*\*|`|\*|\[|\]\(|\)", "\0", template)
+    pieces = [f.strip(" :;,.()") for f in plain.split("\0")]
+    return [f for f in pieces if len(f) >= 9 and " " in f]
 
 
 ENGLISH_TEXTS = {key: site_builder.TEXT["en"][key] for key in site_builder.TEXT["en"]
@@ -590,6 +591,7 @@ INSPECT = r"""async () => {
 RAW_DOLLAR = re.compile(r"\$[^$\n]{1,200}\$")
 RAW_TEX = re.compile(r"\\(?:[A-Za-z]{2,}|[()\[\]])")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 def _zh_families() -> set[str]:
@@ -848,6 +850,7 @@ def test_a_chinese_lecture_in_a_browser_and_its_switch_to_english(site, browser)
         tab = visit.page
         tab.wait_for_load_state("load")
         r = tab.evaluate(INSPECT)
+        r["title"] = tab.evaluate("document.querySelector('article h1').textContent")
         han, latin = len(HAN.findall(r["text"])), len(re.findall(r"[A-Za-z]", r["text"]))
         assert r["math"] > 0 and not r["untypeset"] and not r["texErrors"], (
             f"{ZH_LECTURE}: {r['math']} formulas, not typeset: {r['untypeset'][:3]}, TeX errors: {r['texErrors'][:3]}")
@@ -857,15 +860,28 @@ def test_a_chinese_lecture_in_a_browser_and_its_switch_to_english(site, browser)
         switch = tab.locator("a.fnn-language")
         assert switch.count() == 1 and switch.is_visible() and switch.inner_text().strip() == "English"
         tab.evaluate("window.scrollTo(0, 0)")
-        _shoot(tab, "zh-lecture-switch")
+        _shoot(tab, "switch-on-a-chinese-page")
         with tab.expect_navigation():
             switch.click()
         tab.wait_for_load_state("load")
         assert tab.url == (site / SHOT_LECTURE).resolve().as_uri(), f"the switch opened {tab.url}, not {SHOT_LECTURE}"
         assert tab.evaluate("document.documentElement.lang") == "en"
         assert tab.locator("a.fnn-language").inner_text().strip() == "中文"
-        _shoot(tab, "zh-lecture-switched-to-english")
+        _shoot(tab, "switch-opened-the-english-page")
         tab.close()
+        # the Chinese search (site/fnn_language.py): a word of the lecture's title finds the lecture
+        words = sorted(HAN_WORD.findall(r["title"]), key=len)
+        if words:
+            query = words[-1][:4]
+            tab = context.new_page()
+            tab.goto((site / ZH / "search.html").as_uri() + "?q=" + query)
+            tab.wait_for_function("() => { const s = document.querySelector('#search-results p.search-summary');"
+                                  " return s && s.innerText.trim().length > 0; }")
+            found = {unquote(urlsplit(u).path) for u in tab.evaluate(
+                "() => [...document.querySelectorAll('#search-results li a')].map(a => a.href)")}
+            tab.close()
+            assert (site / ZH_LECTURE).resolve().as_posix() in found, (
+                f"searching the Chinese site for {query!r} did not find {ZH_LECTURE}: {sorted(found)}")
         assignment = next((p for p in ZH_PAGES if p.startswith(ZH + "assignments/")), None)
         if assignment:
             tab = context.new_page()
@@ -903,5 +919,6 @@ def test_phone_width_and_screenshots(site, browser):
     finally:
         context.close()
     TIMES["phone"] = round(time.monotonic() - start, 1)
-    print(f"\nscreenshots: {SHOTS}/{{{','.join(SHOT_NAMES.values())}}}-{{desktop,phone}}.png; seconds per phase: {TIMES}")
+    print(f"\nscreenshots: {SHOTS}/{{{','.join(SHOT_NAMES.values())}}}-{{desktop,phone}}.png and "
+          f"switch-*.png (a Chinese lecture's top, the English page its switch opened); seconds per phase: {TIMES}")
     assert not wide, "on a phone:\n  " + "\n  ".join(wide)
