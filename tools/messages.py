@@ -40,7 +40,7 @@ NAME_ARG = {"check_array": 2, "check_function": 3, "check_sympy_steps": 3, "call
             "check_does_not_use": 2, "check_no_loops": 1, "check_derivative": 2, "diagnose": 2}
 # The assignments whose test cells pass every raised message through tr() (tests/test_messages_zh.py
 # holds them to it); the others' raise/assert messages are still English only.
-WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "03-universal-approximation", "04-matrix-calculus"}
+WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "03-universal-approximation", "04-matrix-calculus", "05-backpropagation"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,8 @@ def _translated(node: ast.expr) -> bool:
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
             and _translated(node.func.value)):
         return True  # "\n".join(parts): the parts are translated where they are made
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return True  # str(err): a check's error, translated where it was raised
     text = template(node)  # a separator or a value without words of its own needs no translation
     return text is not None and not re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", text))
 
