@@ -139,6 +139,7 @@ class SafeExecute(Execute):
         student = ((resources or {}).get("nbgrader") or {}).get("student")
         if student is not None:
             os.environ["FNN_STUDENT_ID"] = str(student)  # read by hidden tests that derive per-student data
+        self._language = submission_language(nb)
         if self.remote_tests:
             from .remote import Checker
 
@@ -355,7 +356,8 @@ class SafeExecute(Execute):
         from .remote import KernelGone, error_output
 
         try:
-            outputs = self._checker.run(cell.source)
+            with _messages_in(self._language):
+                outputs = self._checker.run(cell.source)
         except KernelGone as e:
             outputs = [error_output(e)]
         self._close_session()
@@ -380,6 +382,27 @@ class SafeExecute(Execute):
         errors = [o for o in outputs if o["output_type"] == "error"]
         if errors:
             self.log.info("fnngrade: locked cell %s raised in the checker: %s", _grade_id(cell), errors[0]["evalue"][:200])
+
+LANGUAGES = ("en", "zh")
+
+
+def submission_language(nb) -> str:
+    """The language of a submission's test messages: the edition its release was made from.
+
+    The Chinese release (``zh/exercises``, written by tools/i18n.py) says ``{"fnn_course":
+    {"language": "zh"}}`` in its notebook metadata. The student can edit that, which only changes
+    the language of the messages in their own feedback; anything but a known language is English.
+    Never the grading machine's own FNN_LANG or settings: one class, one rule per notebook."""
+    meta = nb.get("metadata", {}).get("fnn_course", {})
+    lang = meta.get("language") if isinstance(meta, dict) else None
+    return lang if isinstance(lang, str) and lang in LANGUAGES else "en"
+
+
+def _messages_in(language: str):
+    from fnnlib.i18n import use_language
+
+    return use_language(language)
+
 
 class RepairCells(NbGraderPreprocessor):
     """Make a submission's nbgrader metadata consistent before nbgrader's OverwriteCells sees it.
