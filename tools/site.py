@@ -654,6 +654,8 @@ def share_images(out: Path) -> int:
             page.write_text(new, encoding="utf-8")
     for n in shared:
         (ours / n).unlink()
+    if not any(ours.iterdir()):
+        ours.rmdir()
     return saved
 
 
@@ -689,7 +691,10 @@ def build(out: Path = DEFAULT_OUT, *, zh: Path | str = DEFAULT_ZH, quiet: bool =
     if parallel:
         import multiprocessing
 
-        import sphinx.cmd.build  # noqa: F401  (imported once, before the fork: both builds use it)
+        # imported once, before the fork: both builds use them
+        import myst_nb  # noqa: F401
+        import sphinx.cmd.build  # noqa: F401
+        import sphinx_book_theme  # noqa: F401
 
         with multiprocessing.get_context("fork").Pool(1) as pool:
             chinese_build = pool.apply_async(_build_one, (sources["zh"], outputs["zh"], quiet, "zh"))
