@@ -40,7 +40,7 @@ NAME_ARG = {"check_array": 2, "check_function": 3, "check_sympy_steps": 3, "call
             "check_does_not_use": 2, "check_no_loops": 1, "check_derivative": 2, "diagnose": 2}
 # The assignments whose test cells pass every raised message through tr() (tests/test_messages_zh.py
 # holds them to it); the others' raise/assert messages are still English only.
-WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "03-universal-approximation", "04-matrix-calculus", "05-backpropagation", "06-automatic-differentiation", "07-training-difficulties"}
+WRAPPED: set[str] = {"01-neuron-activations", "02-feedforward-networks", "03-universal-approximation", "04-matrix-calculus", "05-backpropagation", "06-automatic-differentiation", "07-training-difficulties", "08-mlp-end-to-end"}
 
 
 @dataclass(frozen=True)
