@@ -539,12 +539,13 @@ def _landing(edition: Edition, us: list[Unit]) -> str:
     return template.replace(MAP_MARKER, course_map(us, edition)) + "\n" + toctrees(us, edition)
 
 
-def stage(dest: Path, edition: Edition = ENGLISH) -> list[Unit]:
-    """Write every source page of one language's site into ``dest`` (emptied first)."""
+def stage(dest: Path, edition: Edition = ENGLISH, us: list[Unit] | None = None) -> list[Unit]:
+    """Write every source page of one language's site (its units: ``us``, read if not given) into
+    ``dest`` (emptied first)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    us = units(edition)
+    us = units(edition) if us is None else us
     if not us:
         raise SiteError(f"no lecture in {edition.source / 'lectures'} and no assignment in "
                         f"{edition.source / 'exercises'}: nothing to build")
@@ -679,8 +680,10 @@ def build(out: Path = DEFAULT_OUT, *, zh: Path | str = DEFAULT_ZH, quiet: bool =
     # the Chinese site is built beside the English one and moved into it: MyST-NB keeps its scratch
     # files in the output folder's parent (jupyter_execute/), which must not be the published site
     outputs = {"en": out, "zh": out.parent / (out.name + "-zh")}
-    us = {lang: stage(sources[lang], e) for lang, e in editions.items()}
-    check_edition(us["en"], us["zh"], editions["zh"])
+    english, translated = units(ENGLISH), units(editions["zh"])
+    check_edition(english, translated, editions["zh"])
+    stage(sources["en"], ENGLISH, english)
+    stage(sources["zh"], editions["zh"], translated)
     write_switch(sources)
     for folder in outputs.values():
         if folder.exists():
