@@ -197,7 +197,9 @@ class Choice(_Question):
         k = self.index_of(value)
         if k == self.answer:
             option = tr(self.options[k])
-            return True, f"{self.label(k)} {option}" + ("" if option.endswith(("。", "？", "！")) else ".")
+            if option.endswith(("。", "？", "！")):
+                return True, f"{self.label(k)} {option}"
+            return True, tr("{label} {option}.", label=self.label(k), option=option)
         note = tr(self.notes[k]) if self.notes[k] else ""
         if note and not note.endswith((".", "!", "?", "。", "！", "？")):
             note += "。" if note != self.notes[k] else "."
@@ -572,7 +574,7 @@ class Quiz:
         """Plain text: the questions and options, answers not shown."""
         lines = [tr("Check your understanding ({name}, {n} questions, not graded)", name=self.name, n=len(self))]
         for i, q in enumerate(self.questions):
-            lines.append(tr("Question {number}", number=i + 1) + f" [{self._hint(i)}]: {tr(q.prompt)}")
+            lines.append(tr("Question {number} [{hint}]: {prompt}", number=i + 1, hint=self._hint(i), prompt=tr(q.prompt)))
             if isinstance(q, Choice):
                 lines.extend(f"    {q.label(k)} {tr(o)}" for k, o in enumerate(q.options))
         lines.append(tr(_FOOTER))

@@ -9,7 +9,8 @@ each has an entry, and that no entry is left over):
   locked helpers): the argument of every ``tr(...)`` and ``N_(...)`` call (an f-string stands for its template: the
   text with each ``{expression}`` as a placeholder), the ``why=`` and phrase ``symbols=`` of the
   checks, and the keys of every dictionary of known mistakes (keys that are prose);
-- in the lectures' quizzes (``Quiz(...)`` cells): every question, option, note and explanation.
+- in the lectures' quizzes (``Quiz(...)`` cells): every question, option, note and explanation that
+  has words to translate (an option that is a name or a formula alone, "tanh" or "(4, 5)", has not).
 
 It also finds what would escape translation: a ``raise AssertionError(...)`` or ``assert ..., msg``
 in a test or helper cell whose message is not passed through ``tr``.
@@ -211,7 +212,8 @@ def quiz_messages(nb_path: Path) -> list[Message]:
                 items = part.elts if isinstance(part, (ast.List, ast.Tuple)) else [part]
                 for item in items:
                     text = template(item)
-                    if text and text.strip():
+                    # a name or a formula alone ("tanh", "(4, 5)", "2Ax") reads the same in Chinese
+                    if text and (len(re.findall(r"[A-Za-z]{2,}", text)) >= 2 or re.match(r"(a|an|the) ", text)):
                         out.append(Message(text.strip(), f"{rel} quiz"))
     return out
 
