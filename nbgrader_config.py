@@ -69,9 +69,12 @@ import nbgrader  # noqa: E402  (where nbgrader's own feedback template lives)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from fnngrade.feedback import TEMPLATES, HideHiddenTests, LabelMarkScheme  # noqa: E402
+from fnngrade.feedback import TEMPLATES, HideHiddenTests, LabelMarkScheme, TranslatedTaskText  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, LabelMarkScheme, CSSHTMLHeaderPreprocessor]
+# - TranslatedTaskText: a submission made from the Chinese release (zh/exercises, `make zh`) gets its
+#   feedback with the Chinese task texts (autograding put the source's English back).
+c.GenerateFeedback.preprocessors = [GetGrades, TranslatedTaskText, HideHiddenTests, LabelMarkScheme,
+                                    CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.template_name = "fnn_feedback"
 c.HTMLExporter.extra_template_basedirs = [
     str(TEMPLATES),

@@ -35,7 +35,7 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
-__all__ = ["HideHiddenTests", "LabelMarkScheme", "MATHJAX_JS", "TEMPLATES", "hidden_lines", "mathjax_script", "strip_hidden"]
+__all__ = ["HideHiddenTests", "LabelMarkScheme", "TranslatedTaskText", "MATHJAX_JS", "TEMPLATES", "hidden_lines", "mathjax_script", "strip_hidden"]
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -171,6 +171,46 @@ class LabelMarkScheme(NbGraderPreprocessor):
                     lines.append(line)
             cell.source = "\n".join(lines)
         return cell, resources
+
+
+class TranslatedTaskText(NbGraderPreprocessor):
+    """Feedback on a submission made from the Chinese release (中文版) shows the Chinese task texts.
+
+    Autograding puts the source's (English) text back into every locked cell, so the graded copy of
+    a Chinese submission reads in English. Its notebook metadata still names the edition it was made
+    from; for ``zh`` each locked markdown cell that holds exactly the English release's text for its
+    cell id gets the Chinese release's text for that id (``zh/exercises/<id>/<notebook>.ipynb``,
+    written by ``make zh``). Grade and answer cells are never touched, nor a cell whose English is not
+    the release's (an old release, a changed source): the page then keeps the English."""
+
+    release_root = Unicode("exercises", help="the English releases (CourseDirectory.release_directory)").tag(config=True)
+    edition_root = Unicode(str(Path("zh") / "exercises"), help="the Chinese releases").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        meta = nb.metadata.get("fnn_course")
+        info = (resources or {}).get("nbgrader") or {}
+        if not (isinstance(meta, dict) and meta.get("language") == "zh") or not info.get("assignment"):
+            return nb, resources
+        name = f"{info['notebook']}.ipynb"
+        english = _markdown_by_id(Path(self.release_root) / info["assignment"] / name)
+        chinese = _markdown_by_id(Path(self.edition_root) / info["assignment"] / name)
+        for cell in nb.cells:
+            nbg = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "markdown" or nbg.get("grade") or nbg.get("solution"):
+                continue
+            cid = cell.get("id")
+            if cid in chinese and english.get(cid) == cell.source:
+                cell.source = chinese[cid]
+        return nb, resources
+
+
+def _markdown_by_id(path: Path) -> dict[str, str]:
+    import nbformat
+
+    if not path.is_file():
+        return {}
+    nb = nbformat.read(path, as_version=4)
+    return {c["id"]: c["source"] for c in nb.cells if c["cell_type"] == "markdown" and "id" in c}
 
 
 @functools.lru_cache(maxsize=1)

@@ -286,6 +286,8 @@ class Course:
         registered, no submissions) copied from ``release`` (see :func:`shared_release`)."""
         course = cls.create(root, assignment, cell_timeout=cell_timeout)
         shutil.copytree(release.root / "exercises" / assignment, root / "exercises" / assignment)
+        if (ROOT / "zh" / "exercises" / assignment).is_dir():   # the Chinese release, as in the course
+            shutil.copytree(ROOT / "zh" / "exercises" / assignment, root / "zh" / "exercises" / assignment)
         shutil.copy(release.root / "grading" / "gradebook.db", root / "grading" / "gradebook.db")
         return course
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import nbformat
 import pytest
@@ -381,6 +382,22 @@ def test_chinese_submission_gets_its_test_messages_in_chinese(graded):
     cjk = lambda text: any("\u4e00" <= ch <= "\u9fff" for ch in text)  # noqa: E731
     assert all(cjk(t) for t in zh.values()), f"messages not in Chinese: {zh}"
     assert not any(cjk(t) for t in en.values()), f"English submission got Chinese messages: {en}"
+
+
+def test_chinese_submission_gets_feedback_with_the_chinese_task_texts(graded):
+    """Autograding puts the English task text back; the feedback of perfect-zh shows the Chinese."""
+    a, name = graded["assignment"], graded["main_nb"]
+    root = graded["course"].root
+    zh = C.zh_release(a, name)
+    translated = [c for c, e in zip(zh.cells, C.read(root / "exercises" / a / name).cells)
+                  if c.cell_type == "markdown" and c.source != e.source]
+    assert translated
+    html = {s: (root / "grading" / "feedback" / s / a / name.replace(".ipynb", ".html")) for s in ("perfect", "perfect-zh")}
+    assert all(p.exists() for p in html.values()), f"no feedback: {html}\n{graded['feedback_log'][-2000:]}"
+    # a run of Chinese characters from a translated task text: in the Chinese feedback, not the English
+    probe = max((m for c in translated for m in re.findall("[\u4e00-\u9fff]{4,}", c.source)), key=len)[:12]
+    assert probe in html["perfect-zh"].read_text(encoding="utf-8"), f"{probe!r} not in perfect-zh's feedback"
+    assert probe not in html["perfect"].read_text(encoding="utf-8")
 
 
 def test_regrading_reproduces_every_score(graded):
