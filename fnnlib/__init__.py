@@ -22,6 +22,7 @@ models       a Keras-like Sequential API (Lecture 08)
 plot         the figures the lectures repeat, the course style, interactive explorers
 quiz         the lectures' "Check your understanding" questions (widgets, or quiz.check without them)
 checks       the student-facing checks used by the exercise tests
+i18n         the language of the messages (English or 中文; python -m fnnlib.language zh) and tr()
 
 Conventions everywhere: nndl notation, denominator layout (a gradient has its variable's shape),
 a batch is columns (``A`` of shape ``(M_l, N)``), float64, randomness through an explicit
@@ -43,6 +44,7 @@ __all__ = [
     "data",
     "dual",
     "gradcheck",
+    "i18n",
     "losses",
     "matcalc",
     "models",
