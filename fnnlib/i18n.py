@@ -66,9 +66,22 @@ def settings_path() -> Path:
 
 def _read_settings(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         return {}
+    except OSError:
+        stamp = None
+    return dict(_parse_settings(str(path), stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_settings(name: str, stamp: int | None) -> tuple:
+    """The settings file's items, read again only when its modification time changes."""
+    path = Path(name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LanguageError(
             f"the course's settings file {path} cannot be read ({exc}); expected JSON such as "
@@ -79,7 +92,7 @@ def _read_settings(path: Path) -> dict:
             f"the course's settings file {path} holds a {type(data).__name__}; expected a JSON object such as "
             f'{{"language": "zh"}}. Delete it, or write it again with: {_FIX}'
         )
-    return data
+    return tuple(data.items())
 
 
 def language_and_source() -> tuple[str, str]:
@@ -174,8 +187,9 @@ MIN_LITERAL = 12
 
 
 @functools.lru_cache(maxsize=None)
-def _patterns(lang: str) -> list[tuple[re.Pattern[str], list[str], str]]:
-    """For every template in the catalog: a regex of its finished text, its placeholders, the translation."""
+def _patterns(lang: str) -> list[tuple[str, re.Pattern[str], list[str], str]]:
+    """For every template in the catalog: its longest piece of text, a regex of its finished text, its
+    placeholders, the translation."""
     out = []
     for en, translated in catalog(lang).items():
         try:
@@ -185,6 +199,7 @@ def _patterns(lang: str) -> list[tuple[re.Pattern[str], list[str], str]]:
         literal = sum(len(lit) for lit, _, _, _ in parts)
         if not any(name is not None for _, name, _, _ in parts) or literal < MIN_LITERAL:
             continue  # a template with almost no text of its own ("{call} with {arguments}") matches too much
+        clue = max((lit for lit, _, _, _ in parts), key=len)  # cheap test before the regex
         regex, names, seen = [], [], {}
         for literal, name, spec, conv in parts:
             regex.append(re.escape(literal))
@@ -197,9 +212,9 @@ def _patterns(lang: str) -> list[tuple[re.Pattern[str], list[str], str]]:
             seen[field] = f"g{len(names)}"
             names.append(field)
             regex.append(f"(?P<{seen[field]}>.*?)")
-        out.append((re.compile("".join(regex), re.S), names, translated))
+        out.append((clue, re.compile("".join(regex), re.S), names, translated))
     # the longest literal text first: a specific template wins over a general one ("{message}")
-    out.sort(key=lambda p: -len(p[0].pattern))
+    out.sort(key=lambda p: -len(p[1].pattern))
     return out
 
 
@@ -217,7 +232,9 @@ def _translate_finished(text: str, lang: str) -> str:
     table = catalog(lang)
     if text in table:  # a plain text (its braces, if any, are literal in both languages)
         return table[text]
-    for regex, names, translated in _patterns(lang):
+    for clue, regex, names, translated in _patterns(lang):
+        if clue not in text:
+            continue
         m = regex.fullmatch(text)
         if m:
             return _fill(translated, {f: m.group(f"g{i}") for i, f in enumerate(names)})

@@ -287,3 +287,15 @@ def test_a_test_cells_composed_message_is_translated_whole(monkeypatch):
                         "而不是导数公式的精度。请返回你推导出的公式；有限差分是用来检验它的。"), msg
     monkeypatch.setenv("FNN_LANG", "en")
     assert "tanh_grad agrees with the derivative to about 1e-6 but not to 1e-11" in _message(ns["check_exact_derivative"], *args)
+
+
+def test_a_changed_settings_file_is_read_again(config):
+    """The file is read once per change (its modification time), so a new setting takes effect."""
+    i18n.save_language("zh")
+    assert language() == "zh"
+    i18n.save_language("en")
+    assert language() == "en" and json.loads(config.read_text()) == {"language": "en"}
+    config.write_text(json.dumps({"language": "zh", "theme": "dark"}))
+    assert language() == "zh"
+    i18n.save_language("en")
+    assert json.loads(config.read_text()) == {"language": "en", "theme": "dark"}  # other keys kept
