@@ -66,22 +66,9 @@ def settings_path() -> Path:
 
 def _read_settings(path: Path) -> dict:
     try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return {}
-    except OSError:
-        stamp = None
-    return dict(_parse_settings(str(path), stamp))
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_settings(name: str, stamp: int | None) -> tuple:
-    """The settings file's items, read again only when its modification time changes."""
-    path = Path(name)
-    try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ()
+        return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LanguageError(
             f"the course's settings file {path} cannot be read ({exc}); expected JSON such as "
@@ -92,7 +79,7 @@ def _parse_settings(name: str, stamp: int | None) -> tuple:
             f"the course's settings file {path} holds a {type(data).__name__}; expected a JSON object such as "
             f'{{"language": "zh"}}. Delete it, or write it again with: {_FIX}'
         )
-    return tuple(data.items())
+    return data
 
 
 def language_and_source() -> tuple[str, str]:
