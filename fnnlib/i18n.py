@@ -170,7 +170,7 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 # A finished text is matched only against templates with at least this much text of their own.
-MIN_LITERAL = 12
+MIN_LITERAL = 8
 
 
 @functools.lru_cache(maxsize=None)

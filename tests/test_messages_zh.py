@@ -89,6 +89,14 @@ def test_test_cell_messages_go_through_tr():
     assert not found, "messages in test cells that skip tr():\n" + "\n".join(found)
 
 
+def test_test_cell_templates_can_be_recognised():
+    """An f-string message is translated by recognising its template in the finished text, which needs
+    some text of its own besides the placeholders."""
+    found = [u for nb in M.assignments() for u in M.unmatchable(nb)]
+    assert not found, ("f-string messages with too little text to be recognised (write more words, or call "
+                       "tr with the values as keywords):\n" + "\n".join(found))
+
+
 def _numbers(text: str) -> Counter:
     literal = "".join(lit for lit, _, _, _ in string.Formatter().parse(text))
     return Counter(re.findall(r"\d+(?:\.\d+)?(?:e-?\d+)?", literal))

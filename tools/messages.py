@@ -172,6 +172,26 @@ def _translated(node: ast.expr) -> bool:
     return text is not None and not re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", text))
 
 
+def unmatchable(nb_path: Path) -> list[str]:
+    """tr(f"...") calls in test and helper cells whose template has too little text of its own to be
+    recognised in the finished message (fnnlib.i18n.MIN_LITERAL): they would stay English."""
+    import string
+
+    from fnnlib.i18n import MIN_LITERAL
+
+    out = []
+    rel = nb_path.relative_to(ROOT)
+    for cell_id, tree in test_cells(nb_path):
+        for call in _calls_named(tree, {"tr"}):
+            if call.keywords or not call.args or not isinstance(call.args[0], ast.JoinedStr):
+                continue
+            text = template(call.args[0])
+            literal = sum(len(lit) for lit, _, _, _ in string.Formatter().parse(text))
+            if literal < MIN_LITERAL:
+                out.append(f"{rel} cell {cell_id} line {call.lineno}: {text!r}")
+    return out
+
+
 def unwrapped(nb_path: Path) -> list[str]:
     """raise AssertionError(msg) / assert cond, msg in test and helper cells whose msg skips tr()."""
     out = []
