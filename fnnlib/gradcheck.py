@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fnnlib._validate import as_float_array, check_positive_int, check_shape, make_rng, shape_str
+from fnnlib.i18n import tr
 
 __all__ = [
     "THRESHOLDS",
@@ -422,11 +423,12 @@ class GradCheckReport:
         raise KeyError(f"GradCheckReport: no parameter {name!r}. Known: {known}.")
 
     def __str__(self) -> str:
-        how = "every entry" if self.sample is None else f"{self.sample} random entries per array"
-        lines = [
-            f"Gradient check ({how}; central differences, h = {self.h:g}; an entry agrees when "
-            f"its relative error is <= {self.tol:g} or its absolute error <= {self.atol:g})"
-        ]
+        how = tr("every entry") if self.sample is None else tr("{n} random entries per array", n=self.sample)
+        lines = [tr(
+            "Gradient check ({how}; central differences, h = {h:g}; an entry agrees when "
+            "its relative error is <= {tol:g} or its absolute error <= {atol:g})",
+            how=how, h=self.h, tol=self.tol, atol=self.atol,
+        )]
         header = ("parameter", "shape", "checked", "kinks", "failed", "max rel error",
                   "worst entry", "analytic", "numerical", "verdict")
         rows = [header]
@@ -447,22 +449,23 @@ class GradCheckReport:
         for r in rows:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
         if self.passed:
-            lines.append("PASSED: every judged entry agrees with its finite difference.")
+            lines.append(tr("PASSED: every judged entry agrees with its finite difference."))
         else:
             bad = "; ".join(
-                f"{c.name}: {c.n_failed} of {c.n_checked - c.n_kinks} entries, worst relative error "
-                f"{c.worst_rel_error:.1e} at {_idx(c.worst_index)}"
+                tr("{name}: {failed} of {judged} entries, worst relative error {worst:.1e} at {index}",
+                   name=c.name, failed=c.n_failed, judged=c.n_checked - c.n_kinks, worst=c.worst_rel_error,
+                   index=_idx(c.worst_index))
                 for c in self.checks if not c.passed
             )
-            lines.append(
-                f"FAILED: {bad}. Above {THRESHOLDS['wrong']:g} the analytic gradient is almost "
-                "certainly wrong (a missing transpose, factor or term)."
-            )
+            lines.append(tr(
+                "FAILED: {bad}. Above {wrong:g} the analytic gradient is almost "
+                "certainly wrong (a missing transpose, factor or term).", bad=bad, wrong=THRESHOLDS["wrong"]
+            ))
         if any(c.verdict == "good (tiny values)" for c in self.checks):
-            lines.append(
-                f"Some gradient entries are tiny: their relative error measures the finite "
-                f"difference's own noise, so they were judged by the absolute error (<= {self.atol:g})."
-            )
+            lines.append(tr(
+                "Some gradient entries are tiny: their relative error measures the finite "
+                "difference's own noise, so they were judged by the absolute error (<= {atol:g}).", atol=self.atol
+            ))
         if self.n_kinks:
             where = "; ".join(
                 f"{c.name} " + ", ".join(_idx(i) for i in c.kink_indices[:5])
@@ -470,11 +473,14 @@ class GradCheckReport:
                 for c in self.checks if c.n_kinks
             )
             n = self.n_kinks
-            lines.append(
-                f"{n} {'entry straddles' if n == 1 else 'entries straddle'} a kink ({where}); "
-                f"{'its finite difference is' if n == 1 else 'their finite differences are'} "
-                "unreliable, so they were not judged."
-            )
+            if n == 1:
+                lines.append(tr(
+                    "{n} entry straddles a kink ({where}); its finite difference is unreliable, so they were not "
+                    "judged.", n=n, where=where))
+            else:
+                lines.append(tr(
+                    "{n} entries straddle a kink ({where}); their finite differences are unreliable, so they "
+                    "were not judged.", n=n, where=where))
         return "\n".join(lines)
 
 
