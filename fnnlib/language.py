@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from fnnlib.i18n import ENV_VAR, LANGUAGES, LanguageError, language_and_source, save_language
+from fnnlib.i18n import ENV_VAR, LANGUAGES, LanguageError, language_and_source, save_language, tr, use_language
 
 USAGE = "usage: python -m fnnlib.language zh|en|show   (zh: 中文, en: English; show: the current language)"
 
@@ -31,12 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     except LanguageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"The course's messages are now in {'中文' if args[0] == 'zh' else 'English'} ({args[0]}), saved in {path}.")
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env and env.lower() != args[0]:
-        print(f"Note: the environment variable {ENV_VAR}={env} is set in this shell and takes precedence; "
-              f"unset it (unset {ENV_VAR}) to use the setting.", file=sys.stderr)
-    print("Restart a running notebook's kernel (Kernel → Restart) for it to take effect there.")
+    with use_language(args[0]):  # said in the language just chosen
+        print(tr("The course's messages are now in English (en), saved in {path}.", path=path) if args[0] == "en"
+              else tr("The course's messages are now in Chinese (zh), saved in {path}.", path=path))
+        env = os.environ.get(ENV_VAR, "").strip()
+        if env and env.lower() != args[0]:
+            print(tr("Note: the environment variable {var}={value} is set in this shell and takes precedence; "
+                     "unset it (unset {var}) to use the setting.", var=ENV_VAR, value=env), file=sys.stderr)
+        print(tr("Restart a running notebook's kernel (Kernel → Restart) for it to take effect there."))
     return 0
 
 
