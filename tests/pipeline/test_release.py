@@ -13,7 +13,6 @@ cannot require it to, so the release is executed with nbclient and each cell jud
 from __future__ import annotations
 
 import re
-
 import shutil
 
 import nbformat
