@@ -18,7 +18,7 @@ wrong-<j>          perfect, with several ``[[mutation]]`` s of specs/<a>.toml   
                                                                                   ``message``
 alt-<j>            perfect, with several ``[[alternative]]`` s, each in another     every auto point
                    answer cell (other correct answers, written differently)
-loops              an answer cell that starts with ``while True: pass``             graded; loses that
+loops              an answer cell that starts with an endless ``sleep`` loop       graded; loses that
                                                                                   cell's tests
 exits              an answer cell that starts with ``sys.exit(1)``                  graded; ditto
 edited-tests       blank, with every test cell replaced by ``pass``                 0 (tests restored)
@@ -186,7 +186,10 @@ def graded(request, tmp_path_factory):
         course.submit(f"alt-{j}", {**{n: C.dumps(x) for n, x in perfect.items()}, main_nb: C.dumps(nb)})
 
     victim = _first_answer_cell(perfect[main_nb], muts[0].cell if muts else None)
-    for student, prefix in (("loops", "while True:\n    pass\n"), ("exits", "import sys\nsys.exit(1)\n")):
+    # the looping cell waits rather than spins: the timeout path is the same, and eight classes do not burn
+    # 80 CPU-seconds on it (busy loops, and kernels that ignore the interrupt, are tests/grader's attacks)
+    for student, prefix in (("loops", "import time\nwhile True:\n    time.sleep(0.1)\n"),
+                            ("exits", "import sys\nsys.exit(1)\n")):
         files = {n: C.dumps(x) for n, x in perfect.items()}
         files[main_nb] = C.dumps(_prefixed(perfect[main_nb], C.grade_id(victim), prefix))
         course.submit(student, files)
