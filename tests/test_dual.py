@@ -304,7 +304,7 @@ def relu_max(x):
 
 
 @settings(deadline=None, max_examples=60)
-@given(v=away_from_kinks)
+@given(v=away_from_kinks.filter(lambda v: abs(2.0 * v - 1.0) > 1e-3))  # the kinks at 0 and 1/2
 def test_relu_written_with_a_comparison_has_the_right_derivative(v):
     for relu in (relu_branch, relu_max):
         d = dual.derivative(lambda x: 3.0 * relu(2.0 * x - 1.0) + relu(-x), v)
