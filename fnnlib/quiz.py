@@ -31,6 +31,7 @@ Options of a :class:`Choice` are numbered from 0 as well and shown as (a), (b), 
 
 from __future__ import annotations
 
+import abc
 import html
 import math
 import numbers
@@ -77,7 +78,7 @@ def _text(value: Any, name: str, where: str) -> str:
     return value.strip()
 
 
-class _Question:
+class _Question(abc.ABC):
     kind = "question"
 
     def __init__(self, prompt: str, explain: str) -> None:
@@ -86,14 +87,17 @@ class _Question:
         self.explain = "" if explain is None else str(explain).strip()
 
     # Subclasses return (correct, what to say about this particular attempt).
-    def judge(self, value: Any) -> tuple[bool, str]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def judge(self, value: Any) -> tuple[bool, str]:
+        """Each kind of question says this its own way."""
 
-    def answer_text(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def answer_text(self) -> str:
+        """Each kind of question says this its own way."""
 
-    def how_to_answer(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def how_to_answer(self) -> str:
+        """Each kind of question says this its own way."""
 
     def feedback(self, value: Any) -> Feedback:
         correct, detail = self.judge(value)

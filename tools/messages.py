@@ -192,19 +192,24 @@ def unmatchable(nb_path: Path) -> list[str]:
     return out
 
 
+def _raised_message(node: ast.AST) -> ast.expr | None:
+    """The message expression of ``raise AssertionError(msg)`` (or NotImplementedError) or ``assert c, msg``."""
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+        f = node.exc.func
+        if isinstance(f, ast.Name) and f.id in ("AssertionError", "NotImplementedError") and node.exc.args:
+            return node.exc.args[0]
+    elif isinstance(node, ast.Assert):
+        return node.msg
+    return None
+
+
 def unwrapped(nb_path: Path) -> list[str]:
     """raise AssertionError(msg) / assert cond, msg in test and helper cells whose msg skips tr()."""
     out = []
     rel = nb_path.relative_to(ROOT)
     for cell_id, tree in test_cells(nb_path):
         for node in ast.walk(tree):
-            msg = None
-            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-                f = node.exc.func
-                if isinstance(f, ast.Name) and f.id in ("AssertionError", "NotImplementedError") and node.exc.args:
-                    msg = node.exc.args[0]
-            elif isinstance(node, ast.Assert):
-                msg = node.msg
+            msg = _raised_message(node)
             if msg is not None and not _translated(msg):
                 out.append(f"{rel} cell {cell_id} line {node.lineno}: {ast.unparse(msg)[:100]}")
     return out
@@ -308,13 +313,7 @@ def wrap(nb_path: Path) -> int:
         lines = cell.source.split("\n")
         spots = []
         for node in ast.walk(ast.parse(_cell_code(cell))):
-            msg = None
-            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-                f = node.exc.func
-                if isinstance(f, ast.Name) and f.id in ("AssertionError", "NotImplementedError") and node.exc.args:
-                    msg = node.exc.args[0]
-            elif isinstance(node, ast.Assert):
-                msg = node.msg
+            msg = _raised_message(node)
             if msg is not None and not _is_tr(msg) and template(msg) is not None:
                 spots.append((msg.lineno, msg.col_offset, msg.end_lineno, msg.end_col_offset))
         # from the end, so earlier offsets stay valid (offsets are in UTF-8 bytes)
