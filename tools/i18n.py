@@ -346,7 +346,9 @@ class Term:
 
 
 def glossary() -> list[Term]:
-    sys.path.insert(0, str(ROOT / "tools"))
+    tools = str(Path(__file__).resolve().parent)
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
     import glossary as gl  # noqa: E402  (tools/glossary.py parses the lectures' tables)
     terms: dict[str, set[str]] = {}
     names: dict[str, str] = {}
@@ -535,6 +537,14 @@ def relink(text: str, src: Source) -> str:
     return _MD_LINK_RE.sub(fix, text)
 
 
+def _recompute_checksum(src: Source, cell) -> None:
+    """A translated release cell's nbgrader checksum, so that Validate sees the Chinese task text as unchanged."""
+    if src.kind == "release" and "checksum" in cell.get("metadata", {}).get("nbgrader", {}):
+        from nbgrader.utils import compute_checksum
+
+        cell["metadata"]["nbgrader"]["checksum"] = compute_checksum(cell)
+
+
 def render_notebook(src: Source) -> str:
     nb = nbformat.read(src.path, as_version=4)
     zh = _translated(src)
@@ -542,17 +552,13 @@ def render_notebook(src: Source) -> str:
     for cell in out.cells:
         if cell["cell_type"] == "markdown" and cell["id"] in zh:
             cell["source"] = relink(zh[cell["id"]], src)
-            if src.kind == "release" and "checksum" in cell.get("metadata", {}).get("nbgrader", {}):
-                from nbgrader.utils import compute_checksum
-                cell["metadata"]["nbgrader"]["checksum"] = compute_checksum(cell)
+            _recompute_checksum(src, cell)
     out.metadata["fnn_course"] = {"language": LANG, "source": src.rel}
     first = out.cells[0]
     note = GENERATED_NOTE.format(source=src.rel, translation=_rel(src.translation))
     if first["cell_type"] == "markdown" and not (src.kind == "release" and first["id"] not in zh):
         first["source"] = note + "\n" + first["source"]
-        if src.kind == "release" and "checksum" in first.get("metadata", {}).get("nbgrader", {}):
-            from nbgrader.utils import compute_checksum
-            first["metadata"]["nbgrader"]["checksum"] = compute_checksum(first)
+        _recompute_checksum(src, first)
     return nbformat.writes(out) + "\n"
 
 

@@ -444,3 +444,20 @@ def test_launcher_hands_over_only_a_fresh_socket_folder_through_descriptors(tmp_
             launch._hand_over(str(conn), str(base), 64123)
     assert host.stat().st_uid == 0 and host.stat().st_mode & 0o777 == 0o600
     assert (base / "k3").stat().st_uid == 0 and open_dir.stat().st_uid == 0
+
+
+@pytest.mark.parametrize("meta, want", [
+    ({"fnn_course": {"language": "zh"}}, "zh"),
+    ({"fnn_course": {"language": "en"}}, "en"),
+    ({}, "en"),
+    ({"fnn_course": {"language": "fr"}}, "en"),
+    ({"fnn_course": {"language": ["zh"]}}, "en"),
+    ({"fnn_course": "zh"}, "en"),
+    ({"fnn_course": {"language": "zh; import os"}}, "en"),
+])
+def test_a_submission_names_its_messages_language_only_from_a_known_list(meta, want):
+    """The student controls the notebook's metadata: anything but a known language is English, and a
+    language only ever changes the words of that student's own messages."""
+    from fnngrade.preprocessors import submission_language
+
+    assert submission_language({"metadata": meta}) == want
