@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 __all__ = ["register_assignment", "assignment_is_current", "copy_assignment", "merge_result", "Writer", "nbgrader_env",
-           "GradebookUnavailable", "retry"]
+           "GradebookUnavailable", "retry", "registration_lock"]
 
 
 class GradebookUnavailable(RuntimeError):
@@ -124,7 +125,7 @@ def assignment_is_current(db_url: str, root: Path, assignment: str) -> bool:
                     db = stored[p.stem]
                     src = {c.name: c for c in db.source_cells}
                     grades = {c.name: c.max_score for c in db.grade_cells}
-                    want_grades = {}
+                    want_grades, want_src, want_sol, want_task = {}, set(), set(), set()
                     for cell in nb.cells:
                         m = cell.get("metadata", {}).get("nbgrader", {})
                         gid = m.get("grade_id")
@@ -133,14 +134,72 @@ def assignment_is_current(db_url: str, root: Path, assignment: str) -> bool:
                         if m.get("grade"):
                             want_grades[gid] = float(m.get("points", 0) or 0)
                         if m.get("solution"):
+                            want_sol.add(gid)
+                        if m.get("task"):
+                            want_task.add(gid)
+                        if m.get("grade") or m.get("solution") or m.get("locked") or m.get("task"):
+                            want_src.add(gid)
+                        if m.get("solution"):
                             continue
                         if (m.get("grade") or m.get("locked")) and (gid not in src or src[gid].source != cell.source):
                             return False
-                    if want_grades != {k: float(v) for k, v in grades.items()}:
+                    # every cell, not only the graded ones: a registration caught half-way (it removes a
+                    # notebook's cells and adds them back one commit at a time) lacks some of them
+                    if (want_grades != {k: float(v) for k, v in grades.items()} or want_src != set(src)
+                            or want_sol != {c.name for c in db.solution_cells}
+                            or want_task != {c.name for c in db.task_cells}):
                         return False
         return True
     except MissingEntry:
         return False
+
+
+@contextlib.contextmanager
+def registration_lock(db_url: str, *, wait: float):
+    """Held while a run registers an assignment in the course gradebook and copies its definition
+    out: nbgrader's registration removes a notebook's cells and adds them back one commit at a
+    time, so a run reading the definition meanwhile (two sections or hosts sharing a PostgreSQL
+    gradebook, two runs on one SQLite file) would grade with half of it. PostgreSQL: a session
+    advisory lock; SQLite: ``flock`` on a file beside the database; other databases: no lock (the
+    copied definition is still checked). Not obtained within ``wait`` seconds: :class:`_Busy`."""
+    deadline = time.monotonic() + wait
+    if db_url.startswith("sqlite:///"):
+        import fcntl
+
+        path = Path(db_url[len("sqlite:///"):].split("?")[0])
+        with open(path.parent / f".{path.name}.fnngrade-register.lock", "a") as fh:
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise _Busy(f"another fnngrade run has been registering the assignment for {wait:.0f} s")
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    elif db_url.startswith(("postgresql", "postgres")):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(db_url, poolclass=NullPool)
+        key = 0x666E6E67  # "fnng": one lock per database
+        try:
+            with engine.connect() as conn:
+                while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                    if time.monotonic() > deadline:
+                        raise _Busy(f"another fnngrade run has been registering the assignment for {wait:.0f} s")
+                    time.sleep(0.2)
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            engine.dispose()
+    else:
+        yield
 
 
 class scratch_sqlite:

@@ -758,15 +758,21 @@ class _Run:
         stays unavailable for ``db_wait`` seconds, the template is registered from the source
         instead and the reason returned (results then stay in the state files until a later run
         merges them)."""
-        from .gradebook import GradebookUnavailable, assignment_is_current, copy_assignment, register_assignment, retry
+        from .gradebook import (GradebookUnavailable, _Busy, assignment_is_current, copy_assignment,
+                                register_assignment, registration_lock, retry)
 
         o = self.o
         why = None
+        tpl = "sqlite:///" + str(template)
         try:
             def course():
-                if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
-                    register_assignment(o.root, o.assignment, self.db_url)
-                copy_assignment(self.db_url, "sqlite:///" + str(template), o.assignment)
+                with registration_lock(self.db_url, wait=o.db_wait):
+                    if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
+                        register_assignment(o.root, o.assignment, self.db_url)
+                    template.unlink(missing_ok=True)
+                    copy_assignment(self.db_url, tpl, o.assignment)
+                if not assignment_is_current(tpl, o.root, o.assignment):  # registered by a run without the lock
+                    raise _Busy("the assignment's definition in the course gradebook is incomplete or changing")
             retry(course, wait=o.db_wait, what="the course gradebook")
         except GradebookUnavailable as e:
             why = str(e)
@@ -853,11 +859,13 @@ class _Run:
                 client.register_plugin(plugin, name=plugin_name)
                 sys.stderr.write(engine.dashboard_note(client, local=self.cluster is not None) + "\n")
             elif remerge or direct:
-                from .gradebook import GradebookUnavailable, assignment_is_current, register_assignment, retry
+                from .gradebook import (GradebookUnavailable, assignment_is_current, register_assignment,
+                                        registration_lock, retry)
 
                 def course():
-                    if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
-                        register_assignment(o.root, o.assignment, self.db_url)
+                    with registration_lock(self.db_url, wait=o.db_wait):
+                        if o.reregister or not assignment_is_current(self.db_url, o.root, o.assignment):
+                            register_assignment(o.root, o.assignment, self.db_url)
                 try:
                     retry(course, wait=o.db_wait, what="the course gradebook")
                 except GradebookUnavailable as e:

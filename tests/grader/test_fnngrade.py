@@ -461,3 +461,39 @@ def test_registration_is_skipped_only_when_the_gradebook_is_current(graded, tmp_
     nbformat.write(nb, str(path))
     assert not assignment_is_current(url, root, ASSIGNMENT), "an edited test must be registered again"
     assert not assignment_is_current(url, root, "no-such-assignment")
+
+
+def test_a_half_registered_assignment_is_not_current_and_registration_is_exclusive(graded, tmp_path):
+    """nbgrader registers a notebook by removing its cells and adding them back one commit at a time:
+    a gradebook read half-way (another section's run registering into a shared PostgreSQL gradebook)
+    lacks cells, must not count as current, and a run copies the definition only under the lock."""
+    import sqlite3
+
+    from fnngrade.gradebook import _Busy, assignment_is_current, registration_lock
+
+    root = tmp_path / "copy"
+    shutil.copytree(graded["root"] / "solutions", root / "solutions")
+    (root / "grading").mkdir()
+    db = root / "grading" / "gradebook.db"
+    shutil.copy(graded["root"] / "grading" / "gradebook.db", db)
+    url = f"sqlite:///{db}"
+    assert assignment_is_current(url, root, ASSIGNMENT)
+    for table, name in (("source_cell", "part2a_task"), ("solution_cells", "tanh_grad"), ("grade_cells", "test_tanh_grad")):
+        half = tmp_path / f"half-{table}.db"
+        shutil.copy(db, half)
+        with sqlite3.connect(half) as con:
+            if table == "source_cell":
+                assert con.execute("DELETE FROM source_cell WHERE name = ?", (name,)).rowcount == 1, name
+            else:  # nbgrader's grade and solution cells: a row of base_cell and one of their own table
+                ids = [r[0] for r in con.execute(f"SELECT id FROM {table} JOIN base_cell USING (id) WHERE name = ?",
+                                                 (name,))]
+                assert len(ids) == 1, (table, name, ids)
+                con.execute(f"DELETE FROM {table} WHERE id = ?", ids)
+                con.execute("DELETE FROM base_cell WHERE id = ?", ids)
+        assert not assignment_is_current(f"sqlite:///{half}", root, ASSIGNMENT), f"{table} {name} missing, yet current"
+    with registration_lock(url, wait=5):
+        with pytest.raises(_Busy, match="registering"):
+            with registration_lock(url, wait=0.5):
+                pass
+    with registration_lock(url, wait=0.5):  # released
+        pass
