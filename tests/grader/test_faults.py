@@ -28,6 +28,7 @@ pytestmark = pytest.mark.pipeline
 
 NAME = f"{ASSIGNMENT}.ipynb"
 COMMON = ["--timeout", "5", "--no-progress", "--mem-mb", "2048", "--cwd-mb", "32"]
+SLOW_CELL, BUDGET = 7, 24  # seconds: four slow cells, each under the cell timeout, together over the budget
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +88,8 @@ def two_runs(base, tmp_path_factory):
     """Two runs on this host at the same time, each in its own course:
 
     - run A: its gradebook is locked (an exclusive SQLite transaction) for the whole run, longer
-      than ``--db-wait 2``; it has a perfect, a blank and a ``slow`` submission that sleeps 4 x 12 s
-      (each under the 30 s cell timeout) against a 40 s ``--submission-timeout``. Once the lock is
+      than ``--db-wait 2``; it has a perfect, a blank and a ``slow`` submission that sleeps 4 x 7 s
+      (each under the 15 s cell timeout) against a 24 s ``--submission-timeout``. Once the lock is
       gone, A runs again;
     - run B: a submission that holds every process its uid may have (``--nproc 32``), a perfect
       and a blank one.
@@ -98,7 +99,7 @@ def two_runs(base, tmp_path_factory):
     a = _copy(base, tmp_path_factory.mktemp("run-a"))
     slow = base["perfect_nb"]
     for gid in ("logistic_grad", "sigma_derivative_steps", "tanh_grad", "tanh_via_logistic"):
-        slow = _prefix(slow, gid, "import time\ntime.sleep(12)")
+        slow = _prefix(slow, gid, f"import time\ntime.sleep({SLOW_CELL})")
     for s, body in (("perfect", base["perfect"]), ("blank", base["blank"]), ("slow", C.dumps(slow))):
         a.submit(s, {NAME: body})
     b = _copy(base, tmp_path_factory.mktemp("run-b"))
@@ -115,8 +116,8 @@ def two_runs(base, tmp_path_factory):
     try:
         assert locker.stdout.readline().strip() == "locked"
         procs = {
-            "a": subprocess.Popen(cmd + ["--workers", "2", "--db-wait", "2", "--submission-timeout", "40",
-                                         "--timeout", "30"], cwd=a.root, env=env, stdout=subprocess.PIPE,
+            "a": subprocess.Popen(cmd + ["--workers", "2", "--db-wait", "2", "--submission-timeout", str(BUDGET),
+                                         "--timeout", "15"], cwd=a.root, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True),
             "b": subprocess.Popen(cmd + ["--workers", "1", "--nproc", "32"], cwd=b.root, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
@@ -155,7 +156,7 @@ def test_locked_gradebook_keeps_results_and_a_later_run_merges_them(base, two_ru
 
 def test_a_submission_over_its_budget_keeps_the_points_of_the_cells_that_ran(base, two_runs):
     r = two_runs["first"]["slow"]
-    assert r["state"] == "timed out" and "budget of 40 s" in r["reason"], r["reason"]
+    assert r["state"] == "timed out" and f"budget of {BUDGET} s" in r["reason"], r["reason"]
     assert 0 < r["score"] < base["full"]
 
 

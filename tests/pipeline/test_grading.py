@@ -38,8 +38,9 @@ them and shows that mutation's message, and every other test must keep all of it
 mistake that cascaded into another task would still show: that task's tests lose points they
 should keep, or show a message that is not theirs.
 
-Then a few students (perfect, the first mutation, the first alternative) are graded a second
-time: every score must come out the same. Feedback is generated for the perfect, blank, crashing
+A few submissions (perfect, the first mutation, the first alternative) are in the class twice,
+the copy as ``again-<student>``: graded in the same run by whichever worker takes it, every score
+must come out the same. Feedback is generated for the perfect, blank, crashing
 and tampering students and for as few wrong-<k> as make every failing test show its failure; it
 must hold no hidden test and no model answer (see ``test_leaks.py``) and must typeset its
 formulas offline (see ``test_feedback.py``). Written answers are scored by
@@ -57,6 +58,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -69,6 +71,7 @@ ASSIGNMENTS = C.assignments()
 pytestmark = pytest.mark.pipeline
 
 CELL_TIMEOUT = 10  # seconds: the looping submission costs this much
+AGAIN = "again-"   # the second grading of a submission: a copy under this prefix, in the same run
 
 
 def _first_answer_cell(nb, preferred: str | None):
@@ -205,20 +208,23 @@ def graded(request, tmp_path_factory):
     broken = C.dumps(perfect[main_nb])
     course.submit("broken-json", {**{n: C.dumps(x) for n, x in released.items()}, main_nb: broken[: len(broken) // 2]})
 
-    students = sorted(p.name for p in (course.root / "grading" / "submitted").iterdir())
+    # A few submissions are graded twice: a byte-for-byte copy under another id, in the same run (on
+    # whichever worker, in whichever order, with a kernel of its own). The scores must not change: a
+    # seed drawn at grading time, a test that depends on the order or timing of anything, would show
+    # here. (fnngrade's --force regrading of the same student is tested in tests/grader.)
+    again = ["perfect"] + (["wrong-0"] if muts else []) + (["alt-0"] if alts else [])
+    submitted = course.root / "grading" / "submitted"
+    for s in again:
+        shutil.copytree(submitted / s, submitted / f"{AGAIN}{s}")
+
+    students = sorted(p.name for p in submitted.iterdir())
     proc = course.fnngrade("--force", "--workers", "2", "--timeout", str(CELL_TIMEOUT))
     log = proc.stdout + proc.stderr
     states = course.states()
     scores = {s: _read_scores(course, assignment, sources, s) for s in students}
     outputs = {s: _test_outputs(course, assignment, s, main_nb)
                for s in [*expected_missing, *(["wrong-0-zh"] if muts else [])]}
-
-    # Grade a few students again: the scores must not change (a seed drawn at grading time, a test
-    # that depends on the order or timing of anything, would show here).
-    again = ["perfect"] + (["wrong-0"] if muts else []) + (["alt-0"] if alts else [])
-    proc2 = course.fnngrade("--force", "--workers", "2", "--timeout", str(CELL_TIMEOUT),
-                            *[f"--student={s}" for s in again])
-    rescored = {s: _read_scores(course, assignment, sources, s) for s in again}
+    rescored = {s: scores[f"{AGAIN}{s}"] for s in again}
 
     # Written answers scored by hand, as a grader does in the Formgrader (full marks for the perfect
     # student), before feedback is generated: its feedback must show the new total.
@@ -266,7 +272,6 @@ def graded(request, tmp_path_factory):
         "scores": scores,
         "outputs": outputs,
         "regraded": rescored,
-        "regrade_log": proc2.stdout + proc2.stderr,
         "feedback_log": fb.stdout + fb.stderr,
         "manual_total": manual_total,
         "feedback_returncode": fb.returncode,
@@ -409,8 +414,8 @@ def test_regrading_reproduces_every_score(graded):
         first = _scores(graded, student)
         changed = {g: (first.get(g), v) for g, v in again.items() if first.get(g) != v}
         assert not changed and again.keys() == first.keys(), (
-            f"{student}: grading the same submission again changed its scores "
-            f"(grade_id: (first run, second run)): {changed}\n{graded['regrade_log'][-3000:]}"
+            f"{student}: grading the same submission again ({AGAIN}{student}) changed its scores "
+            f"(grade_id: (first grading, second grading)): {changed}\n{graded['log'][-3000:]}"
         )
 
 
