@@ -934,9 +934,17 @@ class _Run:
         secret = batch["secret"]
         jobs: dict = {}   # future key -> (job, submission)
 
+        # The last job each host takes needs no spare kernel started behind it. Tasks are handed out
+        # in submission order, so the last `hosts` jobs are (nearly always) the hosts' last ones; a
+        # wrong guess costs either the spare kernel (as without the hint) or one kernel start that
+        # is not overlapped with the job before it.
+        try:
+            hosts = max(1, len(client.scheduler_info().get("workers", {})))
+        except Exception:
+            hosts = len(todo)  # unknown: no job is marked last
         def submit(i: int, s: Submission):
             rel = s.path.relative_to(o.root).as_posix()
-            job = {"job": i, "token": f"j{i}", "rel": rel, "student": s.student}
+            job = {"job": i, "token": f"j{i}", "rel": rel, "student": s.student, "last": i > len(todo) - hosts}
             fut = client.submit(engine.grade_task, batch["run"], job, key=f"grade-{batch['run']}-j{i}", pure=False)
             jobs[fut.key] = (job, s)
             return fut

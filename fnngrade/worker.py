@@ -667,7 +667,7 @@ class Worker:
             res.update(state="malformed", reason="; ".join(bad.values()))
         else:
             self.km_class.used = None
-            res.update(self._autograde(token, job.get("student", token)))
+            res.update(self._autograde(token, job.get("student", token), spare=job.get("last") is not True))
             if self.km_class.used is not None and getattr(self.km_class.used, "_fg_uid", None):
                 res["uid"] = self.km_class.used._fg_uid
             if missing and res["state"] == "graded":
@@ -679,7 +679,7 @@ class Worker:
         res["phases"] = {k: round(v, 3) for k, v in PHASES.items() if isinstance(v, float)}
         return res
 
-    def _autograde(self, token: str, student: str) -> dict:
+    def _autograde(self, token: str, student: str, spare: bool = True) -> dict:
         from nbgrader.api import Gradebook
         from nbgrader.coursedir import CourseDirectory
         from nbgrader.utils import capture_log
@@ -689,8 +689,8 @@ class Worker:
         preprocessors.EVENTS.clear()
         _EXECUTE["student"] = student
         pre = self.prestarter.take() if self.prestarter else None
-        if self.prestarter:
-            self.prestarter.request()  # the next job's kernel starts while this one runs
+        if self.prestarter and spare:  # the next job's kernel starts while this one runs (not after the
+            self.prestarter.request()   # batch's last jobs: a spare kernel nobody takes costs a second of CPU)
         if pre is not None:
             km, folder, PHASES["prestart_overlapped"] = pre
             kcwd = Path(folder)
