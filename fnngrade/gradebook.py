@@ -163,23 +163,32 @@ def registration_lock(db_url: str, *, wait: float):
     advisory lock; SQLite: ``flock`` on a file beside the database; other databases: no lock (the
     copied definition is still checked). Not obtained within ``wait`` seconds: :class:`_Busy`."""
     deadline = time.monotonic() + wait
+
+    def wait_for(acquired) -> None:  # ``acquired()`` tried every 0.2 s until it is true or the wait is over
+        while not acquired():
+            if time.monotonic() > deadline:
+                raise _Busy(f"another fnngrade run has been registering the assignment for {wait:.0f} s")
+            time.sleep(0.2)
+
     if db_url.startswith("sqlite:///"):
         import fcntl
 
         path = Path(db_url[len("sqlite:///"):].split("?")[0])
-        with open(path.parent / f".{path.name}.fnngrade-register.lock", "a") as fh:
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise _Busy(f"another fnngrade run has been registering the assignment for {wait:.0f} s")
-                    time.sleep(0.2)
+        lock = path.parent / f".{path.name}.fnngrade-register.lock"
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)  # never through a link
+
+        def flocked() -> bool:
             try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+        try:
+            wait_for(flocked)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
     elif db_url.startswith(("postgresql", "postgres")):
         from sqlalchemy import create_engine, text
         from sqlalchemy.pool import NullPool
@@ -188,10 +197,7 @@ def registration_lock(db_url: str, *, wait: float):
         key = 0x666E6E67  # "fnng": one lock per database
         try:
             with engine.connect() as conn:
-                while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                    if time.monotonic() > deadline:
-                        raise _Busy(f"another fnngrade run has been registering the assignment for {wait:.0f} s")
-                    time.sleep(0.2)
+                wait_for(lambda: conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
                 try:
                     yield
                 finally:
