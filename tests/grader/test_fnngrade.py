@@ -36,9 +36,11 @@ COMMON = ["--timeout", str(CELL_TIMEOUT), "--max-output-chars", str(MAX_CHARS), 
           "--nproc", str(NPROC), "--cpu", "120", "--cwd-mb", str(CWD_MB), "--no-progress"]
 
 
-def _setup(root):
-    course = C.Course.create(root, ASSIGNMENT, cell_timeout=CELL_TIMEOUT)
-    release = course.release()
+def _setup(root, tmp_path_factory):
+    """A course root with the session's release of the assignment (generated once, C.shared_release)."""
+    course = C.Course.from_release(root, ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory),
+                                   cell_timeout=CELL_TIMEOUT)
+    release = course.root / "exercises" / ASSIGNMENT
     name = f"{ASSIGNMENT}.ipynb"
     source_nb = C.read(C.SOLUTIONS / ASSIGNMENT / name)
     release_nb = C.read(release / name)
@@ -56,7 +58,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("fnngrade-course")
     host = tmp_path_factory.mktemp("fnngrade-host")
     sentinels = make_sentinels(host)
-    course, source_nb, release_nb = _setup(root)
+    course, source_nb, release_nb = _setup(root, tmp_path_factory)
     cls = make_class(root, release_nb, source_nb)
     for student, (files, _) in cls.items():
         course.submit(student, files)
@@ -365,7 +367,7 @@ def test_rerun_is_idempotent_and_resumes(graded):
 
 def test_killed_serial_run_resumes_and_equals_parallel(graded, tmp_path_factory):
     root = tmp_path_factory.mktemp("fnngrade-serial")
-    course, _, _ = _setup(root)
+    course, _, _ = _setup(root, tmp_path_factory)
     picked = ["perfect", "blank", "wrong-tanh", "os-exit", "cheat-patch"]
     for s in picked:
         course.submit(s, graded["class"][s][0])

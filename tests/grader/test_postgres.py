@@ -33,11 +33,12 @@ def _states(root) -> dict:
             for r in [json.loads(p.read_text())]}
 
 
-def test_two_batches_at_once_into_one_postgres_gradebook(postgres, tmp_path):
+def test_two_batches_at_once_into_one_postgres_gradebook(postgres, tmp_path, tmp_path_factory):
     from nbgrader.api import Gradebook
 
-    first = C.Course.create(tmp_path / "a", ASSIGNMENT, cell_timeout=5)
-    release = first.release()
+    first = C.Course.from_release(tmp_path / "a", ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory),
+                                  cell_timeout=5)
+    release = first.root / "exercises" / ASSIGNMENT
     name = f"{ASSIGNMENT}.ipynb"
     cls = make_class(first.root, C.read(release / name), C.read(C.SOLUTIONS / ASSIGNMENT / name))
     shutil.rmtree(first.root / "exercises")
