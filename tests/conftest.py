@@ -15,6 +15,39 @@ import re
 
 import pytest
 
+# Debian's chromium, driven by Playwright for Python (never `playwright install`: no download here).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def chromium_missing() -> str | None:
+    """Why the browser tests cannot run on this machine, or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install playwright, part of the [test] extra)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run installs it as root)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless chromium per test process, for the whole session; every test opens its own
+    context (or page, which brings its own context) in it and closes it. A browser started per test
+    (the site, JupyterLab, each assignment's feedback) cost a Playwright driver and a browser start,
+    about 3 CPU-seconds each, eleven times a run."""
+    reason = chromium_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
 try:  # property-based tests draw the same examples on every run and machine (the course's fixed seeds)
     from hypothesis import settings as _hypothesis_settings
 except ImportError:  # the test extra is not installed; those tests then fail on their own import

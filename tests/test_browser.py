@@ -35,10 +35,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.conftest import chromium_missing
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SHOTS = ROOT / "build" / "screenshots"
 SCRATCH = ROOT / "build" / "browser-test"  # build/ is ignored by git
 TOKEN = "fnn-browser-test"
@@ -59,12 +58,8 @@ class _phase:
     def __exit__(self, *exc):
         PHASES[self.name] = round(time.monotonic() - self.start, 1)
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Playwright for Python is not installed (pip install playwright, part of the [test] extra)")
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run does this as root)",
-                allow_module_level=True)
+if chromium_missing():
+    pytest.skip(chromium_missing(), allow_module_level=True)
 if not shutil.which("make"):
     pytest.skip("make is missing: the servers are started by the Makefile's lab and instructor recipes",
                 allow_module_level=True)
@@ -154,7 +149,7 @@ def _fingerprint() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def labs():
+def labs(chromium):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git work tree: the test compares the tracked files before and after")
     home = Path(tempfile.mkdtemp(prefix="fnn-browser-"))
@@ -169,10 +164,7 @@ def labs():
         with _phase("both servers up"):
             for server in servers.values():
                 server.wait()
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield servers, browser
-            browser.close()
+        yield servers, chromium  # the session's browser (tests/conftest.py)
     finally:
         for server in servers.values():
             server.stop()

@@ -54,9 +54,6 @@ from tests.pipeline import course as C
 from tests.pipeline.test_leaks import assignment_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SHOTS = ROOT / "build" / "screenshots" / "site"
 TIMES: dict[str, float] = {}  # seconds per phase, printed with the screenshots
 SNAPSHOT: dict[str, bytes] = {}  # repository file -> its content when the site was built
@@ -602,25 +599,10 @@ def _zh_families() -> set[str]:
     return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
 
 
-def _chromium_skip_reason() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "Playwright for Python is not installed (pip install playwright, part of the [test] extra)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run installs it as root)"
-    return None
-
-
 @pytest.fixture(scope="module")
-def browser():
-    reason = _chromium_skip_reason()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium):
+    """The session's chromium (tests/conftest.py)."""
+    return chromium
 
 
 class Visit:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -29,7 +28,6 @@ from .test_leaks import MARKED_SOURCE, feedback_leaks
 
 pytestmark = pytest.mark.pipeline
 
-CHROMIUM = "/usr/bin/chromium"
 RAW_MATH = re.compile(r"(?<![\\$])\$[^$\n]{1,200}\$|\$\$[^$]{1,400}\$\$|\\\(|\\\[")
 
 
@@ -94,48 +92,42 @@ def test_the_rubric_is_shown_under_a_label():
 # --------------------------------------------------------------------------- a tiny course, for real
 
 
-def _rendered(html_path: Path, screenshot: Path) -> dict:
-    """Open ``html_path`` from disk in headless Chromium with no network; wait for MathJax."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
-                                   "(pip install playwright; the browser is Debian's chromium)")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(html_path.resolve().as_uri())
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
-            page.evaluate("MathJax.startup.promise")
-            result = page.evaluate("""() => {
-                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-                const parts = []; let node;
-                while ((node = walker.nextNode())) {
-                    const el = node.parentElement;
-                    if (el.closest('pre, code, script, style, mjx-container')) continue;
-                    const style = getComputedStyle(el);
-                    if (style.display === 'none' || style.visibility === 'hidden') continue;
-                    parts.push(node.textContent);
-                }
-                return {text: parts.join(''), typeset: document.querySelectorAll('mjx-container').length,
-                        errors: document.querySelectorAll('mjx-merror').length};
-            }""")
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+def _rendered(browser, html_path: Path, screenshot: Path) -> dict:
+    """Open ``html_path`` from disk in headless Chromium (a new page and context of ``browser``, the
+    session's: tests/conftest.py) with no network; wait for MathJax."""
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    try:
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(html_path.resolve().as_uri())
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
+        page.evaluate("MathJax.startup.promise")
+        result = page.evaluate("""() => {
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            const parts = []; let node;
+            while ((node = walker.nextNode())) {
+                const el = node.parentElement;
+                if (el.closest('pre, code, script, style, mjx-container')) continue;
+                const style = getComputedStyle(el);
+                if (style.display === 'none' || style.visibility === 'hidden') continue;
+                parts.push(node.textContent);
+            }
+            return {text: parts.join(''), typeset: document.querySelectorAll('mjx-container').length,
+                    errors: document.querySelectorAll('mjx-merror').length};
+        }""")
+        page.screenshot(path=str(screenshot), full_page=True)
+    finally:
+        page.close()  # and its context
     result["requests"] = requests
     return result
 
 
-def check_rendered_offline(html_path: Path, screenshot: Path, *, min_formulas: int = 1) -> None:
+def check_rendered_offline(browser, html_path: Path, screenshot: Path, *, min_formulas: int = 1) -> None:
     """The feedback file typesets every formula with no network: the test of issue 15."""
     html = html_path.read_text(encoding="utf-8")
     remote = re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^\"' >]+", html)
     assert not remote, f"{html_path} loads from the network: {remote[:5]}"
-    r = _rendered(html_path, screenshot)
+    r = _rendered(browser, html_path, screenshot)
     others = [u for u in r["requests"] if u != html_path.resolve().as_uri()]
     assert not others, f"{html_path.name} asked for more than itself: {others[:5]}"
     raw = RAW_MATH.findall(r["text"])
@@ -178,9 +170,9 @@ def test_tiny_feedback_has_no_hidden_test(tiny_feedback):
     assert "How this question is marked" in text and "hence every chord lies above the graph" in text
 
 
-def test_tiny_feedback_typesets_its_formulas_offline(tiny_feedback, tmp_path):
+def test_tiny_feedback_typesets_its_formulas_offline(tiny_feedback, tmp_path, chromium):
     _, html = tiny_feedback
     away = tmp_path / "downloads" / "tiny.html"  # where a student keeps it: no other file beside it
     away.parent.mkdir()
     shutil.copy(html, away)
-    check_rendered_offline(away, tmp_path / "tiny.png", min_formulas=4)
+    check_rendered_offline(chromium, away, tmp_path / "tiny.png", min_formulas=4)

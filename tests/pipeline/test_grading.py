@@ -512,7 +512,7 @@ def test_feedback_shows_no_hidden_test_or_model_answer(graded):
     assert not problems, f"the feedback of {a} shows what only graders may see:\n  " + "\n  ".join(problems[:40])
 
 
-def test_feedback_typesets_its_formulas_offline(graded, tmp_path):
+def test_feedback_typesets_its_formulas_offline(graded, tmp_path, chromium):
     """The perfect student's feedback, opened from disk in headless Chromium with no network."""
     from .test_feedback import check_rendered_offline
 
@@ -520,4 +520,4 @@ def test_feedback_typesets_its_formulas_offline(graded, tmp_path):
     html = sorted((graded["course"].root / "grading" / "feedback" / "perfect" / a).glob("*.html"))
     assert html, f"no feedback for the perfect submission\n{graded['feedback_log'][-3000:]}"
     for page in html:
-        check_rendered_offline(page, tmp_path / f"{page.stem}.png")
+        check_rendered_offline(chromium, page, tmp_path / f"{page.stem}.png")
