@@ -32,12 +32,14 @@ def chromium_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless chromium per test process, for the whole session; every test opens its own
-    context (or page, which brings its own context) in it and closes it. A browser started per test
-    (the site, JupyterLab, each assignment's feedback) cost a Playwright driver and a browser start,
-    about 3 CPU-seconds each, eleven times a run."""
+    """One headless chromium for a test module's tests (the site's, JupyterLab's, or every assignment's
+    feedback checks in the grading pipeline): each test opens its own context (or page, which brings
+    its own context) and closes it. A browser per check cost a Playwright driver and a browser start,
+    about 3 CPU-seconds each. Not one per session: Playwright's sync API keeps an asyncio event loop
+    running in the thread while it is open, so that a later test of another module calling
+    asyncio.run() fails (seen: tests/test_kernelspec.py)."""
     reason = chromium_missing()
     if reason:
         pytest.skip(reason)
