@@ -650,7 +650,7 @@ class Visit:
         try:
             cdp.send("DOM.enable")
             cdp.send("CSS.enable")
-            doc = cdp.send("DOM.getDocument", {"depth": -1})
+            doc = cdp.send("DOM.getDocument", {"depth": 0})  # the root only: querySelector finds the rest
             node = cdp.send("DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": "[data-fnn-cjk]"})
             return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
         finally:
