@@ -431,7 +431,7 @@ def open_cluster(n: int, scheduler: str | None, security=None):
         # profile, here of a thread waiting in select()), every server checks its event loop every
         # 20 ms (to warn after tick.limit, an hour here), and a system monitor polls every 0.5 s. That
         # was 0.09 CPU-seconds per second of a 2-worker run; with these, 0.005 (a run of two
-        # submissions that sleep 25 s: 13.6 -> 10.8 CPU-s, per-process sampler). The workers inherit
+        # submissions that sleep 25 s: 13.6 -> 10.1 CPU-s, per-process sampler). The workers inherit
         # this configuration from the client's process (LocalCluster's Nanny passes it on).
         dask.config.set({"distributed.worker.profile.enabled": False,
                          "distributed.admin.tick.interval": "1s",

@@ -58,8 +58,9 @@ class _phase:
     def __exit__(self, *exc):
         PHASES[self.name] = round(time.monotonic() - self.start, 1)
 
-if chromium_missing():
-    pytest.skip(chromium_missing(), allow_module_level=True)
+_no_browser = chromium_missing()
+if _no_browser:
+    pytest.skip(_no_browser, allow_module_level=True)
 if not shutil.which("make"):
     pytest.skip("make is missing: the servers are started by the Makefile's lab and instructor recipes",
                 allow_module_level=True)
@@ -164,7 +165,7 @@ def labs(chromium):
         with _phase("both servers up"):
             for server in servers.values():
                 server.wait()
-        yield servers, chromium  # the session's browser (tests/conftest.py)
+        yield servers, chromium  # the module's browser (tests/conftest.py)
     finally:
         for server in servers.values():
             server.stop()

@@ -601,7 +601,7 @@ def _zh_families() -> set[str]:
 
 @pytest.fixture(scope="module")
 def browser(chromium):
-    """The session's chromium (tests/conftest.py)."""
+    """The module's chromium (tests/conftest.py)."""
     return chromium
 
 
@@ -615,8 +615,8 @@ class Visit:
         self.keep = tab is not None
         self.page = tab if tab is not None else context.new_page()
         self.page.set_default_timeout(60_000)
-        self.page._fnn_visit = self
-        if not self.keep or not getattr(self.page, "_fnn_listening", False):
+        self.page._fnn_visit = self  # the tab's listeners (added at its first visit) report here
+        if not getattr(self.page, "_fnn_listening", False):
             self.page._fnn_listening = True
             page = self.page
             page.on("console", lambda m: page._fnn_visit.errors.append(f"console.{m.type}: {m.text}")

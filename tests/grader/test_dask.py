@@ -120,9 +120,8 @@ def batch(pg_server, tmp_path_factory):
         pytest.skip(f"no `dask` command next to {sys.executable}: .venv/bin/pip install -e '.[instructor,test]'")
     db = pg_server("dask")
     base = tmp_path_factory.mktemp("dask-course")
-    course = C.Course.from_release(base / "serial", ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory),
-                                   cell_timeout=5)
-    release = course.root / "exercises" / ASSIGNMENT
+    course = C.Course.from_release(base / "serial", ASSIGNMENT, tmp_path_factory, cell_timeout=5)
+    release = course.exercises
     cls = make_class(course.root, C.read(release / NAME), C.read(C.SOLUTIONS / ASSIGNMENT / NAME))
     shutil.rmtree(course.root / "exercises")
     for s in PICKED:

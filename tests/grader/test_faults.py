@@ -39,8 +39,8 @@ def base(tmp_path_factory):
     if why:
         pytest.skip(f"the bubblewrap sandbox cannot run on this machine: {why}")
     root = tmp_path_factory.mktemp("faults-base")
-    course = C.Course.from_release(root, ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory), cell_timeout=5)
-    release = course.root / "exercises" / ASSIGNMENT
+    course = C.Course.from_release(root, ASSIGNMENT, tmp_path_factory, cell_timeout=5)
+    release = course.exercises
     source, released = C.read(C.SOLUTIONS / ASSIGNMENT / NAME), C.read(release / NAME)
     shutil.rmtree(root / "exercises")
     perfect = C.fill_answers(released, source)

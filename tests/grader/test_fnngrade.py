@@ -37,10 +37,8 @@ COMMON = ["--timeout", str(CELL_TIMEOUT), "--max-output-chars", str(MAX_CHARS), 
 
 
 def _setup(root, tmp_path_factory):
-    """A course root with the session's release of the assignment (generated once, C.shared_release)."""
-    course = C.Course.from_release(root, ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory),
-                                   cell_timeout=CELL_TIMEOUT)
-    release = course.root / "exercises" / ASSIGNMENT
+    course = C.Course.from_release(root, ASSIGNMENT, tmp_path_factory, cell_timeout=CELL_TIMEOUT)
+    release = course.exercises
     name = f"{ASSIGNMENT}.ipynb"
     source_nb = C.read(C.SOLUTIONS / ASSIGNMENT / name)
     release_nb = C.read(release / name)

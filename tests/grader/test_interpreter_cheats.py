@@ -105,8 +105,8 @@ def graded(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("fnngrade's jail runs kernels as their own uid, which needs root")
     root = tmp_path_factory.mktemp("cheats")
-    course = C.Course.from_release(root, ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory), cell_timeout=30)
-    release = course.root / "exercises" / ASSIGNMENT
+    course = C.Course.from_release(root, ASSIGNMENT, tmp_path_factory, cell_timeout=30)
+    release = course.exercises
     released = C.read(C.notebooks(release)[0])
     source = C.read(C.SOLUTIONS / ASSIGNMENT / NAME)
     perfect = C.fill_answers(released, source)

@@ -36,9 +36,8 @@ def _states(root) -> dict:
 def test_two_batches_at_once_into_one_postgres_gradebook(postgres, tmp_path, tmp_path_factory):
     from nbgrader.api import Gradebook
 
-    first = C.Course.from_release(tmp_path / "a", ASSIGNMENT, C.shared_release(ASSIGNMENT, tmp_path_factory),
-                                  cell_timeout=5)
-    release = first.root / "exercises" / ASSIGNMENT
+    first = C.Course.from_release(tmp_path / "a", ASSIGNMENT, tmp_path_factory, cell_timeout=5)
+    release = first.exercises
     name = f"{ASSIGNMENT}.ipynb"
     cls = make_class(first.root, C.read(release / name), C.read(C.SOLUTIONS / ASSIGNMENT / name))
     shutil.rmtree(first.root / "exercises")

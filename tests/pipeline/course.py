@@ -281,11 +281,13 @@ class Course:
         return cls(root, assignment, db_url, env)
 
     @classmethod
-    def from_release(cls, root: Path, assignment: str, release: "Course", *, cell_timeout: int = 30) -> "Course":
+    def from_release(cls, root: Path, assignment: str, tmp_path_factory, *, cell_timeout: int = 30) -> "Course":
         """A course root like :meth:`create`, with the release and the gradebook (the assignment
-        registered, no submissions) copied from ``release`` (see :func:`shared_release`)."""
+        registered, no submissions) copied from the test session's one release of the assignment
+        (:func:`shared_release`): nbgrader generates each release once per session."""
+        release = shared_release(assignment, tmp_path_factory)
         course = cls.create(root, assignment, cell_timeout=cell_timeout)
-        shutil.copytree(release.root / "exercises" / assignment, root / "exercises" / assignment)
+        shutil.copytree(release.exercises, course.exercises)
         if (ROOT / "zh" / "exercises" / assignment).is_dir():   # the Chinese release, as in the course
             shutil.copytree(ROOT / "zh" / "exercises" / assignment, root / "zh" / "exercises" / assignment)
         shutil.copy(release.root / "grading" / "gradebook.db", root / "grading" / "gradebook.db")
@@ -329,9 +331,14 @@ class Course:
             out[r["student"]] = r
         return out
 
+    @property
+    def exercises(self) -> Path:
+        """The release's folder: ``exercises/<assignment>``."""
+        return self.root / "exercises" / self.assignment
+
     def release(self) -> Path:
         self.nbgrader("generate_assignment", self.assignment, "--force")
-        return self.root / "exercises" / self.assignment
+        return self.exercises
 
     def submit(self, student: str, files: dict[str, str | bytes]) -> Path:
         """Place a submission: ``files`` maps a notebook name to its content."""

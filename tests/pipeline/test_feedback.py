@@ -94,7 +94,7 @@ def test_the_rubric_is_shown_under_a_label():
 
 def _rendered(browser, html_path: Path, screenshot: Path) -> dict:
     """Open ``html_path`` from disk in headless Chromium (a new page and context of ``browser``, the
-    session's: tests/conftest.py) with no network; wait for MathJax."""
+    module's: tests/conftest.py) with no network; wait for MathJax."""
     page = browser.new_page(viewport={"width": 1100, "height": 1400})
     try:
         requests: list[str] = []

@@ -148,9 +148,9 @@ def _pack(occupied: list[set[str]]) -> list[list[int]]:
 def graded(request, tmp_path_factory):
     """Run the class through nbgrader once per assignment; yield what the checks need."""
     assignment = request.param
-    course = C.Course.from_release(tmp_path_factory.mktemp(assignment), assignment,
-                                   C.shared_release(assignment, tmp_path_factory), cell_timeout=CELL_TIMEOUT)
-    release = course.root / "exercises" / assignment
+    course = C.Course.from_release(tmp_path_factory.mktemp(assignment), assignment, tmp_path_factory,
+                                   cell_timeout=CELL_TIMEOUT)
+    release = course.exercises
     notebooks = C.notebooks(release)
     assert notebooks, f"the release of {assignment} holds no notebook"
     sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in notebooks}
@@ -466,9 +466,8 @@ def test_plain_nbgrader_still_grades_the_notebooks(tmp_path, tmp_path_factory):
     """nbgrader's own autograde (tests in the kernel) gives the perfect submission every point and
     the blank none: the notebooks work with and without fnngrade. One assignment is enough."""
     assignment = ASSIGNMENTS[1] if len(ASSIGNMENTS) > 1 else ASSIGNMENTS[0]
-    course = C.Course.from_release(tmp_path / assignment, assignment, C.shared_release(assignment, tmp_path_factory),
-                                   cell_timeout=60)
-    release = course.root / "exercises" / assignment
+    course = C.Course.from_release(tmp_path / assignment, assignment, tmp_path_factory, cell_timeout=60)
+    release = course.exercises
     sources = {p.name: C.read(C.SOLUTIONS / assignment / p.name) for p in C.notebooks(release)}
     released = {p.name: C.read(p) for p in C.notebooks(release)}
     course.submit("perfect", {n: C.dumps(C.fill_answers(released[n], sources[n])) for n in released})

@@ -48,7 +48,7 @@ def _cell_label(nb_path, index, cell) -> str:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_in_sync_with_source(assignment, tmp_path_factory):
-    fresh = C.shared_release(assignment, tmp_path_factory).root / "exercises" / assignment
+    fresh = C.shared_release(assignment, tmp_path_factory).exercises
     committed = C.EXERCISES / assignment
     assert committed.is_dir(), f"exercises/{assignment} is missing: run `make release` and commit it"
     fresh_files = sorted(p.name for p in fresh.iterdir())
